@@ -1,0 +1,59 @@
+# Shared by the scripts/test-*.sh scripts. Source it; do not run it.
+# Gives: $ROOT, $TARGET_DIR, log(), need_apt PKG..., start_emulator [ARGS...] (exports
+# SAFECONV_EMULATOR_URL; the emulator is stopped when the script exits).
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+# Installs Debian packages that are missing (apt-get update once per run).
+need_apt() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  if [ -z "${SAFECONV_APT_UPDATED:-}" ]; then
+    apt-get update -qq >&2
+    export SAFECONV_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# Installs a cargo CLI at an exact version unless that version is already installed.
+need_cargo_tool() {
+  local crate="$1" version="$2" binary="${3:-$1}"
+  if "$binary" --version 2>/dev/null | grep -q "$version"; then return 0; fi
+  log "installing $crate $version"
+  cargo install "$crate" --version "$version" --force >&2
+}
+
+_emulator_pids=()
+_stop_emulators() {
+  for pid in "${_emulator_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+}
+trap _stop_emulators EXIT
+
+# Starts the Signicat emulator on a random loopback port and exports SAFECONV_EMULATOR_URL.
+start_emulator() {
+  (cd "$ROOT" && cargo build -q -p safeconv-emulator)
+  local out
+  out="$(mktemp)"
+  "$TARGET_DIR/debug/safeconv-emulator" --port 0 "$@" >"$out" 2>/dev/null &
+  _emulator_pids+=("$!")
+  for _ in $(seq 1 100); do
+    if grep -q '^SAFECONV_EMULATOR_URL=' "$out"; then
+      SAFECONV_EMULATOR_URL="$(sed -n 's/^SAFECONV_EMULATOR_URL=//p' "$out" | head -n1)"
+      export SAFECONV_EMULATOR_URL
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "the emulator did not start" >&2
+  return 1
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The Rust workspace: formatting, lints, unit/integration/doc tests, and the core for wasm32.
+source "$(dirname "$0")/lib/common.sh"
+cd "$ROOT"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy (workspace, all targets)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+log "cargo test (workspace)"
+cargo test --workspace
+
+log "the core for wasm32-unknown-unknown"
+rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
+cargo build -p safeconv --lib --target wasm32-unknown-unknown

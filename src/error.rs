@@ -1,0 +1,225 @@
+//! The one error type of the SDK.
+//!
+//! A session that ends badly (declined, expired, failed at BankID) is not an error: it is an
+//! [`Outcome`](crate::Outcome). Errors are what kept the SDK from learning the outcome.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::nin::NinError;
+
+/// Everything that can go wrong, with the details support needs (HTTP status, Signicat's error
+/// code and `traceId`). Messages never contain a NIN, secret or token.
+///
+/// ```
+/// use safeconv::{Error, SafeConversation, NinRules};
+/// let err = SafeConversation::parse("12345", NinRules::strict()).unwrap_err();
+/// assert!(matches!(err, Error::InvalidNin(_)));
+/// assert_eq!(err.to_string(), "invalid national identity number: must be 11 digits, got 5 characters");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument or configuration value was refused before anything was sent.
+    InvalidInput {
+        /// Which field, e.g. `base_url` or `poll_interval`.
+        field: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The national identity number was refused before anything was sent.
+    InvalidNin(NinError),
+    /// The token endpoint (or your token provider) refused: wrong client id or secret, or no
+    /// token could be had. A fresh token the API rejects is an [`Error::Api`] with HTTP 401.
+    Authentication {
+        /// OAuth `error` (e.g. `invalid_client`) or the API's error code (e.g. `invalid_token`).
+        error: String,
+        /// OAuth `error_description` or the API's detail, if any.
+        description: Option<String>,
+        /// The HTTP status, when the server answered.
+        http_status: Option<u16>,
+    },
+    /// Signicat answered with an error.
+    Api(Box<ApiError>),
+    /// No usable answer arrived: timeout, refused or dropped connection.
+    Transport {
+        /// What kind of failure.
+        kind: TransportErrorKind,
+        /// A description, without secrets.
+        message: String,
+    },
+    /// The server answered something this SDK cannot read: malformed JSON, a body cut short, a
+    /// missing required field.
+    Protocol {
+        /// What was wrong (never the body itself, which may hold personal data).
+        message: String,
+    },
+}
+
+/// The kinds of [`Error::Transport`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    all(feature = "uniffi", not(target_arch = "wasm32")),
+    derive(uniffi::Enum)
+)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The request did not complete within the configured request timeout.
+    Timeout,
+    /// No connection could be made (the request was never sent).
+    Connect,
+    /// The connection failed while the request was under way.
+    Connection,
+}
+
+/// Signicat's error body, plus the HTTP status and any `Retry-After`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ApiError {
+    /// HTTP status code.
+    pub http_status: u16,
+    /// Signicat's machine-readable `code`, e.g. `invalid_request_parameter`.
+    pub code: Option<String>,
+    /// Short human-readable `title`.
+    pub title: Option<String>,
+    /// Longer `detail`.
+    pub detail: Option<String>,
+    /// Signicat's `traceId`: quote it to Signicat support.
+    pub trace_id: Option<String>,
+    /// Fields Signicat refused, as `(name, reason)`.
+    pub invalid_params: Vec<(String, String)>,
+    /// How long the server asked us to wait (429 and 503).
+    pub retry_after: Option<Duration>,
+}
+
+/// Shorthand for `Result<T, safeconv::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn invalid_input(field: &str, reason: impl Into<String>) -> Error {
+        Error::InvalidInput {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn protocol(message: impl Into<String>) -> Error {
+        Error::Protocol {
+            message: message.into(),
+        }
+    }
+
+    /// Whether trying the same read again later may succeed: timeouts, connection failures,
+    /// malformed or cut-short answers, 408, 429 and 5xx.
+    ///
+    /// ```
+    /// use safeconv::{Error, TransportErrorKind};
+    /// let timeout = Error::Transport { kind: TransportErrorKind::Timeout, message: "slow".into() };
+    /// assert!(timeout.is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Protocol { .. } => true,
+            Error::Api(api) => matches!(api.http_status, 408 | 429 | 500..=599),
+            Error::Authentication { http_status, .. } => {
+                matches!(http_status, Some(408 | 429 | 500..=599))
+            }
+            Error::InvalidInput { .. } | Error::InvalidNin(_) => false,
+        }
+    }
+
+    /// The wait the server asked for with `Retry-After`, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(api) => api.retry_after,
+            _ => None,
+        }
+    }
+
+    /// Signicat's `traceId`, if the server gave one.
+    pub fn trace_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.trace_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, if the server answered.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Api(api) => Some(api.http_status),
+            Error::Authentication { http_status, .. } => *http_status,
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput { field, reason } => write!(f, "invalid {field}: {reason}"),
+            Error::InvalidNin(reason) => write!(f, "invalid national identity number: {reason}"),
+            Error::Authentication {
+                error,
+                description,
+                http_status,
+            } => {
+                write!(f, "authentication failed: {error}")?;
+                if let Some(description) = description {
+                    write!(f, " ({description})")?;
+                }
+                if let Some(status) = http_status {
+                    write!(f, " [HTTP {status}]")?;
+                }
+                Ok(())
+            }
+            Error::Api(api) => fmt::Display::fmt(api, f),
+            Error::Transport { kind, message } => {
+                let kind = match kind {
+                    TransportErrorKind::Timeout => "timed out",
+                    TransportErrorKind::Connect => "could not connect",
+                    TransportErrorKind::Connection => "connection failed",
+                };
+                write!(f, "{kind}: {message}")
+            }
+            Error::Protocol { message } => {
+                write!(f, "unexpected answer from the server: {message}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signicat API error (HTTP {})", self.http_status)?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        match (&self.title, &self.detail) {
+            (Some(title), Some(detail)) => write!(f, ": {title}: {detail}")?,
+            (Some(text), None) | (None, Some(text)) => write!(f, ": {text}")?,
+            (None, None) => {}
+        }
+        for (name, reason) in &self.invalid_params {
+            write!(f, "; {name}: {reason}")?;
+        }
+        if let Some(trace_id) = &self.trace_id {
+            write!(f, " (traceId {trace_id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::InvalidNin(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+impl From<NinError> for Error {
+    fn from(reason: NinError) -> Self {
+        Error::InvalidNin(reason)
+    }
+}

@@ -1,0 +1,274 @@
+//! One HTTP exchange: send with a timeout, read the whole body, and turn failures into
+//! [`Error`]s that never carry a secret or a NIN.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::{RequestBuilder, Url};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::Config;
+use crate::error::{ApiError, Error, Result, TransportErrorKind};
+use crate::runtime;
+use crate::secret::redact_nins;
+use crate::timestamp::parse_http_date;
+
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    token_url: Url,
+    timeout: Duration,
+}
+
+/// A response read to the end.
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) body: Bytes,
+}
+
+impl Transport {
+    pub(crate) fn new(config: &Config) -> Result<Self> {
+        let builder = reqwest::Client::builder().user_agent(config.user_agent.clone());
+        #[cfg(not(target_arch = "wasm32"))]
+        let builder = builder
+            .tls_backend_preconfigured(tls_config())
+            .connect_timeout(config.request_timeout)
+            .pool_idle_timeout(Duration::from_secs(60));
+        let http = builder.build().map_err(|e| {
+            Error::invalid_input("http_client", format!("cannot build the HTTP client: {e}"))
+        })?;
+        Ok(Transport {
+            http,
+            token_url: config.token_url.clone(),
+            timeout: config.request_timeout,
+        })
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn token_url(&self) -> &Url {
+        &self.token_url
+    }
+
+    /// Sends `request` and reads the whole answer within the request timeout.
+    pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Response> {
+        let response = request
+            .timeout(self.timeout)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| transport_error(&e))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        Ok(Response {
+            status,
+            retry_after,
+            body,
+        })
+    }
+}
+
+/// rustls with the `ring` provider and Mozilla's root store (see Cargo.toml for why).
+#[cfg(not(target_arch = "wasm32"))]
+fn tls_config() -> rustls::ClientConfig {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config
+}
+
+fn transport_error(e: &reqwest::Error) -> Error {
+    let message = describe(e);
+    if e.is_timeout() {
+        Error::Transport {
+            kind: TransportErrorKind::Timeout,
+            message,
+        }
+    } else if is_connect(e) {
+        Error::Transport {
+            kind: TransportErrorKind::Connect,
+            message,
+        }
+    } else if e.is_body() || e.is_decode() {
+        Error::protocol(format!(
+            "the response body was cut short or unreadable ({message})"
+        ))
+    } else {
+        Error::Transport {
+            kind: TransportErrorKind::Connection,
+            message,
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn is_connect(e: &reqwest::Error) -> bool {
+    e.is_connect()
+}
+
+/// `fetch` does not say whether a request left the browser, so no failure there counts as
+/// "certainly not sent".
+#[cfg(target_arch = "wasm32")]
+fn is_connect(_: &reqwest::Error) -> bool {
+    false
+}
+
+/// The error's causes, without reqwest's "for url (…)" (the caller knows the URL, and the
+/// query string names the account).
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = String::new();
+    let mut current: Option<&dyn std::error::Error> = e.source();
+    while let Some(cause) = current {
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause.to_string());
+        current = cause.source();
+    }
+    if text.is_empty() {
+        text = "request failed".to_owned();
+    }
+    redact_nins(&text)
+}
+
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = parse_http_date(value)?;
+    let millis = when.unix_millis() - runtime::now_unix_ms();
+    Some(Duration::from_millis(u64::try_from(millis).unwrap_or(0)))
+}
+
+/// Parses a JSON body; errors say where and what kind of fault, never quote the body.
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        let kind = match e.classify() {
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Syntax => "malformed JSON",
+            serde_json::error::Category::Data => "JSON of the wrong shape",
+            serde_json::error::Category::Eof => "JSON cut short",
+        };
+        Error::protocol(format!(
+            "{what}: {kind} at line {} column {}",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ErrorBody {
+    code: Option<String>,
+    title: Option<String>,
+    detail: Option<String>,
+    trace_id: Option<String>,
+    invalid_params: Vec<InvalidParam>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct InvalidParam {
+    name: String,
+    reason: String,
+}
+
+/// An [`ApiError`] from Signicat's error body; a body that is not one still gives the status.
+pub(crate) fn api_error(response: &Response) -> ApiError {
+    let body: ErrorBody = serde_json::from_slice(&response.body).unwrap_or_default();
+    let clean = |text: Option<String>| text.map(|t| redact_nins(&t));
+    ApiError {
+        http_status: response.status,
+        code: body.code,
+        title: clean(body.title),
+        detail: clean(body.detail),
+        trace_id: body.trace_id,
+        invalid_params: body
+            .invalid_params
+            .into_iter()
+            .map(|p| (p.name, redact_nins(&p.reason)))
+            .collect(),
+        retry_after: response.retry_after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+
+    #[test]
+    fn error_body_of_the_reference() {
+        let body = include_bytes!("../tests/data/error-body.json");
+        let response = Response {
+            status: 500,
+            retry_after: None,
+            body: Bytes::from_static(body),
+        };
+        let api = api_error(&response);
+        assert_eq!(api.code.as_deref(), Some("internal_server_error"));
+        assert_eq!(
+            api.trace_id.as_deref(),
+            Some("ffb75ca1385ecb0a362ff9cd029d23de")
+        );
+        assert_eq!(
+            api.detail.as_deref(),
+            Some("An internal server error happened.")
+        );
+    }
+
+    #[test]
+    fn error_bodies_that_are_not_json_keep_the_status_and_mask_nins() {
+        let response = Response {
+            status: 502,
+            retry_after: Some(Duration::from_secs(1)),
+            body: Bytes::from_static(b"<html>bad gateway</html>"),
+        };
+        let api = api_error(&response);
+        assert_eq!((api.http_status, api.code), (502, None));
+        let response = Response {
+            status: 400,
+            retry_after: None,
+            body: Bytes::from_static(br#"{"detail":"nin 17029012345 unknown","invalidParams":[{"name":"prefilledInput.nin","reason":"17029012345 bad"}]}"#),
+        };
+        let text = Error::Api(Box::new(api_error(&response))).to_string();
+        assert!(!text.contains("17029012345"), "{text}");
+        assert!(text.contains("170290*****"), "{text}");
+    }
+
+    #[test]
+    fn json_errors_never_quote_the_body() {
+        let err = parse_json::<crate::Session>(br#"{"subject":{"nin":"17029012345"}}"#, "session")
+            .unwrap_err();
+        assert!(!err.to_string().contains("17029012345"), "{err}");
+    }
+}

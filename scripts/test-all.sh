@@ -5,3 +5,4 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 
 "$ROOT/scripts/test-rust.sh"
+"$ROOT/scripts/test-wasm.sh"

@@ -15,3 +15,6 @@ cargo test --workspace
 log "the core for wasm32-unknown-unknown"
 rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
 cargo build -p safeconv --lib --target wasm32-unknown-unknown
+
+log "cargo clippy for wasm32 (with the wasm bindings)"
+cargo clippy -p safeconv --lib --test wasm --target wasm32-unknown-unknown --features wasm -- -D warnings

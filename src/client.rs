@@ -74,6 +74,9 @@ impl Client {
         ClientBuilder::default()
     }
 
+    // wasm32 is single-threaded: there the token provider and the fetch-based HTTP client are
+    // neither `Send` nor `Sync`, and the `Arc` is only shared between clones on one thread.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub(crate) fn from_config(config: Config) -> Result<Client> {
         let transport = Transport::new(&config)?;
         let tokens = TokenCache::new(config.credentials.clone());

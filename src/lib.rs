@@ -55,6 +55,9 @@ mod token;
 mod transport;
 mod wait;
 
+#[cfg(all(feature = "wasm", target_arch = "wasm32"))]
+mod wasm;
+
 pub use client::Client;
 pub use config::{
     ClientBuilder, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_POLL_INTERVAL,

@@ -1,0 +1,172 @@
+// The "verify caller" panel of a browser softphone, on the safeconv JavaScript package.
+// Served by server.mjs, which also plays the integrator's backend (POST /api/token).
+import { SafeconvClient, SafeconvError, checkNin } from '/safeconv/index.js';
+
+const $ = (id) => document.getElementById(id);
+const form = $('start');
+const ninInput = $('nin');
+const verifyButton = $('verify');
+const hint = $('nin-hint');
+const progress = $('progress');
+const binding = $('binding');
+const statusText = $('status');
+const cancelButton = $('cancel');
+const result = $('result');
+const resultTitle = $('result-title');
+const resultDetails = $('result-details');
+const sessionId = $('session-id');
+
+const STATUS_TEXT = {
+  CREATED: 'Sending the request to the caller’s BankID app…',
+  WAITING_FOR_USER: 'Waiting for the caller to confirm in the BankID app…',
+  SUCCESS: 'Confirmed',
+  ABORT: 'The caller declined',
+  CANCELLED: 'Cancelled',
+  EXPIRED: 'The caller did not answer in time',
+  ERROR: 'BankID reported an error',
+};
+
+/** The page never holds the client secret: tokens come from our own backend. */
+async function tokenProvider() {
+  const response = await fetch('/api/token', { method: 'POST', headers: { 'x-requested-with': 'safeconv' } });
+  if (!response.ok) throw new Error(`the backend gave no token (HTTP ${response.status})`);
+  return response.json(); // { accessToken, expiresIn }
+}
+
+const config = await (await fetch('/api/config')).json();
+const client = new SafeconvClient({ ...config, tokenProvider });
+
+let controller = null;
+
+function setHint(text, tone) {
+  hint.textContent = text;
+  hint.className = `hint ${tone ?? ''}`;
+}
+
+function checkInput() {
+  const value = ninInput.value.trim();
+  if (value.length === 0) {
+    setHint('Type the number the caller gives you.');
+    verifyButton.disabled = true;
+    return;
+  }
+  const check = checkNin(value);
+  if (check.valid) {
+    setHint(`Looks right: ${check.masked} (${check.kind === 'fnr' ? 'birth number' : check.kind})`, 'ok');
+  } else if (check.reason === 'length' && value.length < 11 && /^\d*$/.test(value)) {
+    setHint(`${11 - value.length} more digit${value.length === 10 ? '' : 's'}`);
+  } else {
+    setHint(check.message, 'bad');
+  }
+  verifyButton.disabled = !check.valid;
+}
+
+function showResult(title, tone, details) {
+  progress.hidden = true;
+  result.hidden = false;
+  result.className = `result ${tone}`;
+  resultTitle.textContent = title;
+  resultDetails.replaceChildren();
+  for (const [term, value, testId] of details) {
+    if (value === undefined || value === null || value === '') continue;
+    const dt = document.createElement('dt');
+    dt.textContent = term;
+    const dd = document.createElement('dd');
+    dd.textContent = String(value);
+    if (testId) dd.dataset.testid = testId;
+    if (testId === 'verified-name') dd.className = 'big';
+    resultDetails.append(dt, dd);
+  }
+}
+
+function showOutcome(outcome) {
+  switch (outcome.kind) {
+    case 'success': {
+      const { subject } = outcome;
+      const nin = subject.nin?.value;
+      showResult('Verified', 'success', [
+        ['Name', subject.name ?? [subject.firstName, subject.lastName].filter(Boolean).join(' '), 'verified-name'],
+        ['Born', subject.dateOfBirth],
+        ['NIN', nin ? `${nin.slice(0, 6)}*****` : undefined],
+      ]);
+      break;
+    }
+    case 'aborted':
+      showResult('Not verified: the caller declined', 'failure', []);
+      break;
+    case 'cancelled':
+      showResult('Cancelled', 'failure', [['Status', 'The request was withdrawn from the caller’s app']]);
+      break;
+    case 'expired':
+      showResult('Not verified: no answer in time', 'failure', []);
+      break;
+    case 'failed':
+      showResult('Not verified: BankID reported an error', 'failure', [
+        ['Code', outcome.error?.code],
+        ['Detail', outcome.error?.detail],
+      ]);
+      break;
+  }
+}
+
+function showError(error) {
+  if (error instanceof SafeconvError) {
+    showResult('Something went wrong', 'failure', [
+      ['Kind', error.kind, 'error-kind'],
+      ['Message', error.message],
+      ['HTTP', error.httpStatus],
+      ['Trace id', error.traceId],
+    ]);
+  } else {
+    showResult('Something went wrong', 'failure', [['Message', String(error)]]);
+  }
+}
+
+async function verify(nin) {
+  form.hidden = true;
+  result.hidden = true;
+  progress.hidden = false;
+  binding.textContent = '…';
+  statusText.textContent = 'Starting…';
+  cancelButton.disabled = false;
+  controller = new AbortController();
+  try {
+    const session = await client.startSafeConversation({ nin });
+    sessionId.textContent = session.id;
+    binding.textContent = session.bindingMessage ?? '';
+    statusText.textContent = STATUS_TEXT[session.status] ?? session.status;
+    const outcome = await session.wait({
+      signal: controller.signal,
+      onStatus: (state) => {
+        statusText.textContent = STATUS_TEXT[state.status] ?? state.status;
+      },
+    });
+    showOutcome(outcome);
+  } catch (error) {
+    showError(error);
+  } finally {
+    controller = null;
+  }
+}
+
+ninInput.addEventListener('input', checkInput);
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (!verifyButton.disabled) verify(ninInput.value.trim());
+});
+cancelButton.addEventListener('click', () => {
+  cancelButton.disabled = true;
+  statusText.textContent = 'Cancelling…';
+  controller?.abort();
+});
+$('again').addEventListener('click', () => {
+  result.hidden = true;
+  form.hidden = false;
+  ninInput.value = '';
+  sessionId.textContent = '–';
+  checkInput();
+  ninInput.focus();
+});
+
+checkInput();
+document.body.dataset.ready = 'true';

@@ -6,3 +6,4 @@ cd "$ROOT"
 
 "$ROOT/scripts/test-rust.sh"
 "$ROOT/scripts/test-wasm.sh"
+"$ROOT/scripts/test-c.sh"

@@ -9,6 +9,9 @@ cargo fmt --all -- --check
 log "cargo clippy (workspace, all targets)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+log "cargo clippy (the C ABI)"
+cargo clippy -p safeconv --all-targets --features c-api -- -D warnings
+
 log "cargo test (workspace)"
 cargo test --workspace
 

@@ -55,6 +55,8 @@ mod token;
 mod transport;
 mod wait;
 
+#[cfg(all(feature = "c-api", not(target_arch = "wasm32")))]
+pub mod ffi;
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]
 mod wasm;
 

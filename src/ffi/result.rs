@@ -1,0 +1,472 @@
+//! Result numbers, error details, and the per-thread last error.
+
+use std::cell::RefCell;
+use std::ffi::c_char;
+
+use super::panic;
+use super::strings::{to_c, to_c_opt};
+use crate::error::{Error, TransportErrorKind};
+
+/// What a `safeconv_*` function returned. The numbers are stable: a value is never renumbered
+/// or reused, and new values may be added (treat an unknown one as a failure).
+///
+/// 1–99 are the core's error kinds, 100 and up the C layer's own.
+/// `safeconv_result_name` gives a value's name; the details of a failure are in the thread's
+/// last error (`safeconv_last_error`) or in the `SafeconvError` handed to a callback.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum SafeconvResult {
+    /// Success.
+    SAFECONV_OK = 0,
+    /// An argument or configuration value was refused before anything was sent;
+    /// `safeconv_error_field` names it (e.g. `"base_url"`, `"poll_interval"`).
+    SAFECONV_INVALID_INPUT = 1,
+    /// The national identity number was refused before anything was sent;
+    /// `safeconv_error_code` gives the reason's code (`"length"`, `"check-digits"`, …).
+    SAFECONV_INVALID_NIN = 2,
+    /// The token endpoint (or your token callback) refused: wrong client id or secret, or no
+    /// token could be had. `safeconv_error_code` gives the OAuth error (e.g. `"invalid_client"`).
+    SAFECONV_AUTHENTICATION = 3,
+    /// Signicat answered with an error: see `safeconv_error_http_status`, `safeconv_error_code`
+    /// and `safeconv_error_trace_id` (quote it to Signicat support).
+    SAFECONV_API = 4,
+    /// A request did not complete within the request timeout. When starting a session, it is
+    /// unknown whether Signicat created it.
+    SAFECONV_TRANSPORT_TIMEOUT = 5,
+    /// No connection could be made; the request was certainly not sent.
+    SAFECONV_TRANSPORT_CONNECT = 6,
+    /// The connection failed while the request was under way.
+    SAFECONV_TRANSPORT_CONNECTION = 7,
+    /// The server answered something the library cannot read (malformed or cut-short JSON,
+    /// a missing required field).
+    SAFECONV_PROTOCOL = 8,
+    /// A pointer argument that must not be NULL was NULL; `safeconv_error_field` names it.
+    SAFECONV_NULL_ARGUMENT = 100,
+    /// A string argument was not valid UTF-8; `safeconv_error_field` names it.
+    SAFECONV_INVALID_UTF8 = 101,
+    /// An internal error (a Rust panic) was caught at the boundary. Please report it.
+    SAFECONV_PANIC = 102,
+    /// A blocking function was called on one of the library's own threads (from inside a
+    /// callback), where it would deadlock. Use the `_async` variant there.
+    SAFECONV_WRONG_THREAD = 103,
+    /// The operation was cancelled (`safeconv_operation_cancel`, or its client was freed)
+    /// before it had a result. A cancelled *wait* is not this: it reports the session's real
+    /// end, normally `SAFECONV_STATUS_CANCELLED`.
+    SAFECONV_CANCELLED = 104,
+    /// `safeconv_operation_cancel` was given an id that is not running on that client (it has
+    /// completed, or it never existed).
+    SAFECONV_NO_SUCH_OPERATION = 105,
+    /// The library could not start its threads (the operating system refused).
+    SAFECONV_RUNTIME = 106,
+}
+
+impl SafeconvResult {
+    const ALL: [SafeconvResult; 16] = [
+        SafeconvResult::SAFECONV_OK,
+        SafeconvResult::SAFECONV_INVALID_INPUT,
+        SafeconvResult::SAFECONV_INVALID_NIN,
+        SafeconvResult::SAFECONV_AUTHENTICATION,
+        SafeconvResult::SAFECONV_API,
+        SafeconvResult::SAFECONV_TRANSPORT_TIMEOUT,
+        SafeconvResult::SAFECONV_TRANSPORT_CONNECT,
+        SafeconvResult::SAFECONV_TRANSPORT_CONNECTION,
+        SafeconvResult::SAFECONV_PROTOCOL,
+        SafeconvResult::SAFECONV_NULL_ARGUMENT,
+        SafeconvResult::SAFECONV_INVALID_UTF8,
+        SafeconvResult::SAFECONV_PANIC,
+        SafeconvResult::SAFECONV_WRONG_THREAD,
+        SafeconvResult::SAFECONV_CANCELLED,
+        SafeconvResult::SAFECONV_NO_SUCH_OPERATION,
+        SafeconvResult::SAFECONV_RUNTIME,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            SafeconvResult::SAFECONV_OK => "SAFECONV_OK\0",
+            SafeconvResult::SAFECONV_INVALID_INPUT => "SAFECONV_INVALID_INPUT\0",
+            SafeconvResult::SAFECONV_INVALID_NIN => "SAFECONV_INVALID_NIN\0",
+            SafeconvResult::SAFECONV_AUTHENTICATION => "SAFECONV_AUTHENTICATION\0",
+            SafeconvResult::SAFECONV_API => "SAFECONV_API\0",
+            SafeconvResult::SAFECONV_TRANSPORT_TIMEOUT => "SAFECONV_TRANSPORT_TIMEOUT\0",
+            SafeconvResult::SAFECONV_TRANSPORT_CONNECT => "SAFECONV_TRANSPORT_CONNECT\0",
+            SafeconvResult::SAFECONV_TRANSPORT_CONNECTION => "SAFECONV_TRANSPORT_CONNECTION\0",
+            SafeconvResult::SAFECONV_PROTOCOL => "SAFECONV_PROTOCOL\0",
+            SafeconvResult::SAFECONV_NULL_ARGUMENT => "SAFECONV_NULL_ARGUMENT\0",
+            SafeconvResult::SAFECONV_INVALID_UTF8 => "SAFECONV_INVALID_UTF8\0",
+            SafeconvResult::SAFECONV_PANIC => "SAFECONV_PANIC\0",
+            SafeconvResult::SAFECONV_WRONG_THREAD => "SAFECONV_WRONG_THREAD\0",
+            SafeconvResult::SAFECONV_CANCELLED => "SAFECONV_CANCELLED\0",
+            SafeconvResult::SAFECONV_NO_SUCH_OPERATION => "SAFECONV_NO_SUCH_OPERATION\0",
+            SafeconvResult::SAFECONV_RUNTIME => "SAFECONV_RUNTIME\0",
+        }
+    }
+}
+
+/// The details of a failure: result number, message, and what the server said.
+///
+/// Get one from `safeconv_last_error` (a copy of the calling thread's last error), from
+/// `safeconv_error_clone`, or borrowed as the `const SafeconvError *` handed to a completion
+/// callback. Immutable, so a copy may be read from any thread; free copies with
+/// `safeconv_error_free`. Messages never contain a national identity number, secret or token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SafeconvError {
+    pub(crate) result: SafeconvResult,
+    message: String,
+    code: Option<String>,
+    field: Option<String>,
+    http_status: u16,
+    trace_id: Option<String>,
+    transient: bool,
+    retry_after_ms: u64,
+}
+
+impl SafeconvError {
+    /// An error of the C layer itself.
+    pub(crate) fn bridge(
+        result: SafeconvResult,
+        message: impl Into<String>,
+        field: Option<&str>,
+    ) -> Self {
+        SafeconvError {
+            result,
+            message: message.into(),
+            code: None,
+            field: field.map(str::to_owned),
+            http_status: 0,
+            trace_id: None,
+            transient: false,
+            retry_after_ms: 0,
+        }
+    }
+
+    pub(crate) fn null_argument(name: &str) -> Self {
+        Self::bridge(
+            SafeconvResult::SAFECONV_NULL_ARGUMENT,
+            format!("argument `{name}` must not be NULL"),
+            Some(name),
+        )
+    }
+
+    pub(crate) fn invalid_utf8(name: &str) -> Self {
+        Self::bridge(
+            SafeconvResult::SAFECONV_INVALID_UTF8,
+            format!("argument `{name}` is not valid UTF-8"),
+            Some(name),
+        )
+    }
+
+    pub(crate) fn cancelled(message: impl Into<String>) -> Self {
+        Self::bridge(SafeconvResult::SAFECONV_CANCELLED, message, None)
+    }
+}
+
+impl From<Error> for SafeconvError {
+    fn from(error: Error) -> Self {
+        let message = error.to_string();
+        let mut details = SafeconvError {
+            result: SafeconvResult::SAFECONV_OK,
+            message,
+            code: None,
+            field: None,
+            http_status: error.http_status().unwrap_or(0),
+            trace_id: error.trace_id().map(str::to_owned),
+            transient: error.is_transient(),
+            retry_after_ms: error
+                .retry_after()
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        };
+        details.result = match error {
+            Error::InvalidInput { field, .. } => {
+                details.field = Some(field);
+                SafeconvResult::SAFECONV_INVALID_INPUT
+            }
+            Error::InvalidNin(reason) => {
+                details.code = Some(reason.code().to_owned());
+                SafeconvResult::SAFECONV_INVALID_NIN
+            }
+            Error::Authentication { error, .. } => {
+                details.code = Some(error);
+                SafeconvResult::SAFECONV_AUTHENTICATION
+            }
+            Error::Api(api) => {
+                details.code = api.code;
+                SafeconvResult::SAFECONV_API
+            }
+            Error::Transport { kind, .. } => match kind {
+                TransportErrorKind::Timeout => SafeconvResult::SAFECONV_TRANSPORT_TIMEOUT,
+                TransportErrorKind::Connect => SafeconvResult::SAFECONV_TRANSPORT_CONNECT,
+                TransportErrorKind::Connection => SafeconvResult::SAFECONV_TRANSPORT_CONNECTION,
+            },
+            Error::Protocol { .. } => SafeconvResult::SAFECONV_PROTOCOL,
+        };
+        details
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<SafeconvError>> = const { RefCell::new(None) };
+}
+
+/// Replaces the calling thread's last error (`None`: the last call succeeded).
+pub(crate) fn set_last_error(error: Option<SafeconvError>) {
+    // During thread teardown the slot may be gone; there is nobody left to read it then.
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = error;
+        }
+    });
+}
+
+fn last_error_copy() -> Option<SafeconvError> {
+    LAST_ERROR
+        .try_with(|slot| slot.try_borrow().ok().and_then(|e| e.clone()))
+        .ok()
+        .flatten()
+}
+
+pub(crate) fn last_error_result() -> SafeconvResult {
+    last_error_copy().map_or(SafeconvResult::SAFECONV_OK, |e| e.result)
+}
+
+#[cfg(test)]
+pub(crate) fn take_last_error_message() -> Option<String> {
+    last_error_copy().map(|e| e.message)
+}
+
+/// The name of a result number, e.g. `"SAFECONV_INVALID_NIN"`, or NULL for a number this
+/// version does not know.
+///
+/// Ownership: a static string; never free it. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn safeconv_result_name(result: u32) -> *const c_char {
+    panic::value(std::ptr::null(), || {
+        SafeconvResult::ALL
+            .iter()
+            .find(|r| **r as u32 == result)
+            .map_or(std::ptr::null(), |r| r.name().as_ptr().cast())
+    })
+}
+
+/// The result of the calling thread's last call that returns a `SafeconvResult`
+/// (`SAFECONV_OK` if it succeeded or there was none).
+///
+/// Thread rules: each thread has its own last error. Inside a completion callback it is the
+/// operation's result.
+#[unsafe(no_mangle)]
+pub extern "C" fn safeconv_last_error_result() -> SafeconvResult {
+    panic::value(SafeconvResult::SAFECONV_PANIC, last_error_result)
+}
+
+/// The message of the calling thread's last error, or NULL if its last call succeeded.
+///
+/// Ownership: the caller frees the string with `safeconv_string_free`.
+/// Thread rules: each thread has its own last error.
+#[unsafe(no_mangle)]
+pub extern "C" fn safeconv_last_error_message() -> *mut c_char {
+    panic::value(std::ptr::null_mut(), || {
+        last_error_copy().map_or(std::ptr::null_mut(), |e| to_c(&e.message))
+    })
+}
+
+/// A copy of the calling thread's last error with every detail, or NULL if its last call
+/// succeeded. The copy may be handed to and read from any thread.
+///
+/// Ownership: the caller frees it with `safeconv_error_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn safeconv_last_error() -> *mut SafeconvError {
+    panic::value(std::ptr::null_mut(), || {
+        last_error_copy().map_or(std::ptr::null_mut(), |e| Box::into_raw(Box::new(e)))
+    })
+}
+
+/// Reads a field of an error handle, or gives `fallback` for NULL.
+fn with_error<T>(
+    error: *const SafeconvError,
+    fallback: T,
+    read: impl FnOnce(&SafeconvError) -> T,
+) -> T {
+    // SAFETY: the caller promises `error` is NULL or a live handle from this library.
+    match unsafe { error.as_ref() } {
+        Some(error) => read(error),
+        None => fallback,
+    }
+}
+
+/// The result number of an error (`SAFECONV_NULL_ARGUMENT` if `error` is NULL).
+///
+/// # Safety
+/// `error` is NULL or a live `SafeconvError`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_error_result(error: *const SafeconvError) -> SafeconvResult {
+    panic::value(SafeconvResult::SAFECONV_PANIC, || {
+        with_error(error, SafeconvResult::SAFECONV_NULL_ARGUMENT, |e| e.result)
+    })
+}
+
+/// A human-readable message, without any NIN, secret or token; NULL if `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live `SafeconvError`. The caller frees the string with
+/// `safeconv_string_free`.
+/// Threads: any thread; handles are immutable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_error_message(error: *const SafeconvError) -> *mut c_char {
+    panic::value(std::ptr::null_mut(), || {
+        with_error(error, std::ptr::null_mut(), |e| to_c(&e.message))
+    })
+}
+
+/// The machine-readable code, or NULL when there is none (or `error` is NULL):
+/// Signicat's `code` for `SAFECONV_API` (e.g. `"invalid_request_parameter"`), the OAuth
+/// `error` for `SAFECONV_AUTHENTICATION` (e.g. `"invalid_client"`), the reason's code for
+/// `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`).
+///
+/// # Safety
+/// `error` is NULL or a live `SafeconvError`. The caller frees the string with
+/// `safeconv_string_free`.
+/// Threads: any thread; handles are immutable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_error_code(error: *const SafeconvError) -> *mut c_char {
+    panic::value(std::ptr::null_mut(), || {
+        with_error(error, std::ptr::null_mut(), |e| to_c_opt(e.code.as_deref()))
+    })
+}
+
+/// The refused field or argument, for `SAFECONV_INVALID_INPUT` (a configuration field such
+/// as `"account_id"`), `SAFECONV_NULL_ARGUMENT` and `SAFECONV_INVALID_UTF8` (the parameter's
+/// name); NULL otherwise or if `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live `SafeconvError`. The caller frees the string with
+/// `safeconv_string_free`.
+/// Threads: any thread; handles are immutable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_error_field(error: *const SafeconvError) -> *mut c_char {
+    panic::value(std::ptr::null_mut(), || {
+        with_error(error, std::ptr::null_mut(), |e| {
+            to_c_opt(e.field.as_deref())
+        })
+    })
+}
+
+/// The HTTP status the server answered with, or 0 if it did not answer (or `error` is NULL).
+///
+/// # Safety
+/// `error` is NULL or a live `SafeconvError`.
+/// Threads: any thread; handles are immutable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_error_http_status(error: *const SafeconvError) -> u16 {
+    panic::value(0, || with_error(error, 0, |e| e.http_status))
+}
+
+/// Signicat's `traceId` (quote it to Signicat support), or NULL if the server gave none.
+///
+/// # Safety
+/// `error` is NULL or a live `SafeconvError`. The caller frees the string with
+/// `safeconv_string_free`.
+/// Threads: any thread; handles are immutable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_error_trace_id(error: *const SafeconvError) -> *mut c_char {
+    panic::value(std::ptr::null_mut(), || {
+        with_error(error, std::ptr::null_mut(), |e| {
+            to_c_opt(e.trace_id.as_deref())
+        })
+    })
+}
+
+/// Whether trying the same call again later may succeed (timeouts, connection failures,
+/// malformed answers, HTTP 408, 429 and 5xx). False if `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live `SafeconvError`.
+/// Threads: any thread; handles are immutable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_error_is_transient(error: *const SafeconvError) -> bool {
+    panic::value(false, || with_error(error, false, |e| e.transient))
+}
+
+/// How long the server asked to wait before trying again (`Retry-After`), in milliseconds;
+/// 0 if it did not say (or `error` is NULL).
+///
+/// # Safety
+/// `error` is NULL or a live `SafeconvError`.
+/// Threads: any thread; handles are immutable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_error_retry_after_ms(error: *const SafeconvError) -> u64 {
+    panic::value(0, || with_error(error, 0, |e| e.retry_after_ms))
+}
+
+/// A copy of `error` (for instance to keep the one borrowed by a callback); NULL if `error`
+/// is NULL.
+///
+/// # Safety
+/// `error` is NULL or a live `SafeconvError`. The caller frees the copy with
+/// `safeconv_error_free`.
+/// Threads: any thread; handles are immutable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_error_clone(error: *const SafeconvError) -> *mut SafeconvError {
+    panic::value(std::ptr::null_mut(), || {
+        with_error(error, std::ptr::null_mut(), |e| {
+            Box::into_raw(Box::new(e.clone()))
+        })
+    })
+}
+
+/// Frees an error. NULL is accepted and ignored.
+///
+/// # Safety
+/// `error` is NULL or a `SafeconvError *` this library gave you (never the `const` one a
+/// callback borrows), not yet freed.
+/// Threads: any thread, once no other thread uses it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_error_free(error: *mut SafeconvError) {
+    if error.is_null() {
+        return;
+    }
+    // SAFETY: the caller hands back ownership of a handle made by Box::into_raw.
+    panic::value((), || drop(unsafe { Box::from_raw(error) }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ApiError;
+
+    #[test]
+    fn every_result_has_its_name_and_numbers_are_stable() {
+        for r in SafeconvResult::ALL {
+            let name = unsafe { std::ffi::CStr::from_ptr(safeconv_result_name(r as u32)) };
+            assert!(name.to_str().unwrap().starts_with("SAFECONV_"));
+        }
+        assert!(safeconv_result_name(9999).is_null());
+        assert_eq!(SafeconvResult::SAFECONV_PROTOCOL as u32, 8);
+        assert_eq!(SafeconvResult::SAFECONV_PANIC as u32, 102);
+    }
+
+    #[test]
+    fn core_errors_keep_their_details() {
+        let api = Error::Api(Box::new(ApiError {
+            http_status: 503,
+            code: Some("service_unavailable".into()),
+            trace_id: Some("t-1".into()),
+            retry_after: Some(std::time::Duration::from_secs(2)),
+            ..ApiError::default()
+        }));
+        let e = SafeconvError::from(api);
+        assert_eq!(e.result, SafeconvResult::SAFECONV_API);
+        assert_eq!(
+            (e.http_status, e.code.as_deref(), e.trace_id.as_deref()),
+            (503, Some("service_unavailable"), Some("t-1"))
+        );
+        assert!(e.transient);
+        assert_eq!(e.retry_after_ms, 2000);
+        let e = SafeconvError::from(Error::from(crate::NinError::CheckDigits));
+        assert_eq!(
+            (e.result, e.code.as_deref()),
+            (SafeconvResult::SAFECONV_INVALID_NIN, Some("check-digits"))
+        );
+        let e = SafeconvError::from(Error::invalid_input("base_url", "bad"));
+        assert_eq!(e.field.as_deref(), Some("base_url"));
+    }
+}

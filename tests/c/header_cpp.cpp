@@ -1,0 +1,48 @@
+// Compiles include/safeconv.h as C++17 (-Wall -Wextra -Werror -pedantic) and checks that the
+// types behave in C++ as documented: fixed-size enums with their stable numbers, opaque
+// handles, callbacks assignable from plain functions, and a call through the library.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+
+#include "safeconv.h"
+
+static_assert(sizeof(SafeconvResult) == sizeof(uint32_t), "results are 32-bit");
+static_assert(std::is_same<std::underlying_type<SafeconvStatus>::type, uint32_t>::value,
+              "statuses are uint32_t");
+static_assert(SAFECONV_OK == 0 && SAFECONV_PROTOCOL == 8 && SAFECONV_NULL_ARGUMENT == 100 &&
+                  SAFECONV_INVALID_UTF8 == 101 && SAFECONV_PANIC == 102,
+              "stable result numbers");
+static_assert(SAFECONV_STATUS_SUCCESS == 3 && SAFECONV_STATUS_INVALID == 8, "stable statuses");
+static_assert(std::is_same<SafeconvOperationId, uint64_t>::value, "operation ids are 64-bit");
+
+static void status_cb(void *, const SafeconvSession *) {}
+static void outcome_cb(void *, SafeconvResult, SafeconvOutcome *outcome, const SafeconvError *) {
+    safeconv_outcome_free(outcome);
+}
+static void token_cb(void *, SafeconvTokenRequest *request) {
+    safeconv_token_request_set_error(request, "none", nullptr);
+}
+
+int main() {
+    SafeconvStatusCallback s = status_cb;
+    SafeconvOutcomeCallback o = outcome_cb;
+    SafeconvTokenCallback t = token_cb;
+    (void)s;
+    (void)o;
+
+    std::unique_ptr<SafeconvConfig, decltype(&safeconv_config_free)> config(safeconv_config_new(),
+                                                                           safeconv_config_free);
+    bool ok = config && safeconv_config_set_token_callback(config.get(), t, nullptr, nullptr) ==
+                            SAFECONV_OK;
+    SafeconvNinKind kind = SAFECONV_NIN_KIND_NONE;
+    ok = ok && safeconv_nin_check("01018010018", 0, &kind, nullptr) == SAFECONV_OK &&
+         kind == SAFECONV_NIN_KIND_BIRTH_NUMBER &&
+         std::strcmp(safeconv_nin_kind_code(kind), "fnr") == 0 &&
+         safeconv_abi_version() == SAFECONV_ABI_VERSION;
+    std::printf("%s - the header as C++17\n", ok ? "ok" : "not ok");
+    std::printf("%d passed, %d failed\n", ok ? 1 : 0, ok ? 0 : 1);
+    return ok ? 0 : 1;
+}

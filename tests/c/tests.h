@@ -1,0 +1,41 @@
+/* Every test of the suite, in the order they run. */
+#ifndef SAFECONV_TESTS_H
+#define SAFECONV_TESTS_H
+
+#define ALL_TESTS                                    \
+    X(test_version_and_names)                        \
+    X(test_nin_check_kinds_and_reasons)              \
+    X(test_null_arguments)                           \
+    X(test_invalid_utf8_arguments)                   \
+    X(test_config_errors_name_the_field)             \
+    X(test_last_error_is_per_thread)                 \
+    X(test_happy_path_blocking)                      \
+    X(test_every_final_status)                       \
+    X(test_get_and_double_cancel_blocking)           \
+    X(test_cancel_from_another_thread_ends_a_wait)   \
+    X(test_start_options)                            \
+    X(test_server_and_transport_errors)              \
+    X(test_invalid_nin_is_refused_before_sending)    \
+    X(test_async_happy_path_on_worker_threads)       \
+    X(test_async_chained_from_the_callback)          \
+    X(test_async_error_details_in_the_callback)      \
+    X(test_async_cancel_and_double_cancel)           \
+    X(test_async_cancel_of_a_start)                  \
+    X(test_cancel_racing_success)                    \
+    X(test_blocking_calls_in_callbacks_are_refused)  \
+    X(test_async_get_and_cancel)                     \
+    X(test_async_argument_errors_never_call_back)    \
+    X(test_many_sessions_from_many_threads)          \
+    X(test_many_async_sessions_at_once)              \
+    X(test_free_client_with_pending_operations)      \
+    X(test_free_client_from_its_callback)            \
+    X(test_free_client_during_a_blocking_wait)       \
+    X(test_free_in_any_order)                        \
+    X(test_token_callback_supplies_tokens)           \
+    X(test_token_callback_errors)
+
+#define X(name) void name(void);
+ALL_TESTS
+#undef X
+
+#endif

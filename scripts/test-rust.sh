@@ -12,6 +12,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 log "cargo clippy (the C ABI)"
 cargo clippy -p safeconv --all-targets --features c-api -- -D warnings
 
+log "cargo clippy (the UniFFI bindings)"
+cargo clippy -p safeconv --all-targets --features uniffi -- -D warnings
+
 log "cargo test (workspace)"
 cargo test --workspace
 

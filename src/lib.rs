@@ -57,6 +57,10 @@ mod wait;
 
 #[cfg(all(feature = "c-api", not(target_arch = "wasm32")))]
 pub mod ffi;
+#[cfg(all(feature = "uniffi", not(target_arch = "wasm32")))]
+mod mobile;
+#[cfg(all(feature = "uniffi", not(target_arch = "wasm32")))]
+uniffi::setup_scaffolding!();
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]
 mod wasm;
 

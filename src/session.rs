@@ -220,11 +220,6 @@ pub struct Subject {
 
 /// The national identity number of a verified subject. `Debug` masks the value.
 #[derive(Clone, Default, PartialEq, Deserialize, Serialize)]
-#[cfg_attr(
-    all(feature = "uniffi", not(target_arch = "wasm32")),
-    derive(uniffi::Record),
-    uniffi::export(Debug)
-)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SubjectNin {
     /// The number itself. Do not log it.

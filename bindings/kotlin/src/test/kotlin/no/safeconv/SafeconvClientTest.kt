@@ -1,0 +1,345 @@
+package no.safeconv
+
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import no.safeconv.Emulator.Companion.NIN_APPROVE
+import no.safeconv.Emulator.Companion.NIN_DECLINE
+import no.safeconv.Emulator.Companion.NIN_FAIL
+import no.safeconv.Emulator.Companion.NIN_NO_APP
+import no.safeconv.Emulator.Companion.NIN_SILENT
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertInstanceOf
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import java.time.Duration
+import java.time.Instant
+import java.util.Collections
+import java.util.concurrent.atomic.AtomicInteger
+
+class SafeconvClientTest {
+    private val emulator = Emulator.fromEnvironment()
+    private lateinit var client: SafeconvClient
+
+    @BeforeEach
+    fun setUp() {
+        emulator.clearFaults()
+        client = SafeconvClient(emulator.config())
+    }
+
+    /** Collects what a wait reports, in order. */
+    private class Recorder : StatusListener {
+        val sessions: MutableList<Session> = Collections.synchronizedList(mutableListOf())
+        val statuses get() = sessions.map { it.status.signicatName }
+        override fun onStatus(session: Session) {
+            sessions += session
+        }
+    }
+
+    private fun assertNoNin(vararg printed: Any?) {
+        for (value in printed) assertFalse(value.toString().contains(NIN_APPROVE), "a NIN leaked into toString()")
+    }
+
+    // --- happy path -----------------------------------------------------------------------------
+
+    @Test
+    fun `happy path with binding message`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 300)
+        val session = client.startSafeConversation(NIN_APPROVE)
+        assertTrue(session.id.isNotBlank())
+        assertFalse(session.bindingMessage.isNullOrBlank())
+        assertFalse(session.status.isFinal)
+        assertTrue(session.expiresAt!!.isAfter(Instant.now()))
+        assertNull(session.outcome)
+
+        val outcome = client.wait(session)
+        val success = assertInstanceOf(Outcome.Success::class.java, outcome)
+        assertFalse(success.subject.name.isNullOrBlank())
+        assertEquals(NIN_APPROVE, success.subject.nin?.value)
+        assertNoNin(outcome, success.subject, success.subject.nin, session)
+        assertTrue(success.subject.nin.toString().contains("010180*****"))
+    }
+
+    @Test
+    fun `start options are sent`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 200)
+        val options = StartOptions(language = "nb", externalReference = "call-4711", attributes = listOf("name", "nin"))
+        val session = client.startSafeConversation(NIN_APPROVE, options)
+        assertEquals("call-4711", session.externalReference)
+        assertInstanceOf(Outcome.Success::class.java, client.wait(session))
+        Unit
+    }
+
+    // --- every final status ---------------------------------------------------------------------
+
+    @Test
+    fun `declined ends as Aborted`() = runBlocking {
+        emulator.user(NIN_DECLINE, "decline", afterMs = 200)
+        assertEquals(Outcome.Aborted, client.wait(client.startSafeConversation(NIN_DECLINE)))
+    }
+
+    @Test
+    fun `failure keeps its error code`() = runBlocking {
+        emulator.user(NIN_FAIL, "fail", afterMs = 200, code = "authentication_failed")
+        val outcome = client.wait(client.startSafeConversation(NIN_FAIL))
+        val failed = assertInstanceOf(Outcome.Failed::class.java, outcome)
+        assertEquals(SessionStatus.Error, failed.status)
+        assertEquals("authentication_failed", failed.error?.code)
+    }
+
+    @Test
+    fun `no BankID app fails with its code`() = runBlocking {
+        emulator.user(NIN_NO_APP, "no-app")
+        val failed = assertInstanceOf(Outcome.Failed::class.java, client.wait(client.startSafeConversation(NIN_NO_APP)))
+        assertEquals("no_bankid_app", failed.error?.code)
+    }
+
+    @Test
+    fun `unanswered session expires`() = runBlocking {
+        emulator.user(NIN_SILENT, "never-answer")
+        emulator.minSessionLifetime(1)
+        val session = client.startSafeConversation(NIN_SILENT, StartOptions(sessionLifetime = Duration.ofSeconds(1)))
+        assertEquals(Outcome.Expired, client.wait(session))
+    }
+
+    @Test
+    fun `cancel session ends as Cancelled`() = runBlocking {
+        emulator.user(NIN_SILENT, "never-answer")
+        val session = client.startSafeConversation(NIN_SILENT)
+        val cancelled = client.cancelSession(session.id)
+        assertEquals(SessionStatus.Cancelled, cancelled.status)
+        assertEquals(SessionStatus.Cancelled, client.cancelSession(session.id).status)
+        assertEquals(Outcome.Cancelled, client.wait(cancelled))
+        assertEquals(Outcome.Cancelled, cancelled.outcome)
+    }
+
+    @Test
+    fun `get session reads the current status`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 100)
+        val session = client.startSafeConversation(NIN_APPROVE)
+        delay(400)
+        val current = client.getSession(session.id)
+        assertEquals(SessionStatus.Success, current.status)
+        assertInstanceOf(Outcome.Success::class.java, current.outcome)
+        Unit
+    }
+
+    // --- cancel during wait ---------------------------------------------------------------------
+
+    @Test
+    fun `cancel handle stops the wait and cancels the session`() = runBlocking {
+        emulator.user(NIN_SILENT, "never-answer")
+        val session = client.startSafeConversation(NIN_SILENT)
+        val handle = CancelHandle()
+        val recorder = Recorder()
+        val waiting = async { client.wait(session, recorder, null, handle) }
+        delay(400)
+        assertFalse(waiting.isCompleted)
+        handle.cancel()
+        val outcome = withTimeout(5_000) { waiting.await() }
+        assertTrue(handle.isCancelled())
+        assertEquals(Outcome.Cancelled, outcome)
+        assertEquals("CANCELLED", recorder.statuses.last())
+    }
+
+    @Test
+    fun `cancelling the coroutine cancels the session`() = runBlocking {
+        emulator.user(NIN_SILENT, "never-answer")
+        val session = client.startSafeConversation(NIN_SILENT)
+        val job = launch { client.wait(session) }
+        delay(400)
+        job.cancel()
+        job.join()
+        // The core cancels the abandoned session at Signicat in the background.
+        var status: SessionStatus = session.status
+        for (i in 0 until 100) {
+            status = client.getSession(session.id).status
+            if (status == SessionStatus.Cancelled) break
+            delay(50)
+        }
+        assertEquals(SessionStatus.Cancelled, status)
+    }
+
+    @Test
+    fun `timeout cancels and reports`() = runBlocking {
+        emulator.user(NIN_SILENT, "never-answer")
+        val session = client.startSafeConversation(NIN_SILENT)
+        assertEquals(Outcome.Cancelled, client.wait(session, timeout = Duration.ofMillis(300)))
+    }
+
+    // --- listener events in order ---------------------------------------------------------------
+
+    @Test
+    fun `listener events arrive in order`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 800)
+        val session = client.startSafeConversation(NIN_APPROVE)
+        val recorder = Recorder()
+        assertInstanceOf(Outcome.Success::class.java, client.wait(session, recorder))
+        assertEquals(listOf("WAITING_FOR_USER", "SUCCESS"), recorder.statuses)
+        assertTrue(recorder.sessions.all { it.id == session.id })
+        assertNotNull(recorder.sessions.last().subject)
+        Unit
+    }
+
+    @Test
+    fun `status changes as a Flow`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 800)
+        val session = client.startSafeConversation(NIN_APPROVE)
+        val statuses = client.statusChanges(session).map { it.status }.toList()
+        assertEquals(listOf(SessionStatus.WaitingForUser, SessionStatus.Success), statuses)
+    }
+
+    @Test
+    fun `leaving the Flow early cancels the session`() = runBlocking {
+        emulator.user(NIN_SILENT, "never-answer")
+        val session = client.startSafeConversation(NIN_SILENT)
+        val first = client.statusChanges(session).first { it.status == SessionStatus.WaitingForUser }
+        assertEquals(session.id, first.id)
+        var status: SessionStatus = first.status
+        for (i in 0 until 100) {
+            status = client.getSession(session.id).status
+            if (status == SessionStatus.Cancelled) break
+            delay(50)
+        }
+        assertEquals(SessionStatus.Cancelled, status)
+    }
+
+    @Test
+    fun `resume by id`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 500)
+        val session = client.startSafeConversation(NIN_APPROVE)
+        // Another client, as after a restart of the app.
+        val other = SafeconvClient(emulator.config())
+        val statuses = mutableListOf<SessionStatus>()
+        val outcome = other.resume(session.id, StatusListener { statuses += it.status })
+        assertInstanceOf(Outcome.Success::class.java, outcome)
+        assertEquals(SessionStatus.Success, statuses.last())
+    }
+
+    // --- error mapping --------------------------------------------------------------------------
+
+    @Test
+    fun `invalid NIN`() {
+        val error = assertThrows<SafeconvException.InvalidNin> {
+            runBlocking { client.startSafeConversation("17029012345") }
+        }
+        assertEquals("check-digits", error.reasonCode)
+        assertFalse(error.toString().contains("17029012345"))
+        assertEquals("length", assertThrows<SafeconvException.InvalidNin> { checkNin("12345") }.reasonCode)
+    }
+
+    @Test
+    fun `check NIN`() {
+        val info = checkNin(NIN_APPROVE)
+        assertEquals(NinKind.BIRTH_NUMBER, info.kind)
+        assertEquals("010180*****", info.masked)
+        assertTrue(info.checkDigitsValid)
+        assertFalse(checkNin("17029012345", NinRules(allowInvalidCheckDigits = true)).checkDigitsValid)
+        assertEquals("010180*****", maskNin(NIN_APPROVE))
+    }
+
+    @Test
+    fun `bad credentials`() {
+        val bad = SafeconvClient(emulator.config(clientSecret = "wrong-secret"))
+        val error = assertThrows<SafeconvException.Authentication> {
+            runBlocking { bad.startSafeConversation(NIN_APPROVE) }
+        }
+        assertEquals("invalid_client", error.error)
+        assertEquals(401, error.httpStatus?.toInt())
+        assertFalse(error.toString().contains("wrong-secret"))
+    }
+
+    @Test
+    fun `API error keeps status code and trace id`() {
+        val error = assertThrows<SafeconvException.Api> {
+            runBlocking { client.getSession("no-such-session") }
+        }
+        assertEquals(404, error.httpStatus.toInt())
+        assertFalse(error.traceId.isNullOrBlank())
+        assertTrue(error.toString().contains("HTTP 404"))
+    }
+
+    @Test
+    fun `server error on create`() {
+        emulator.fault("create-session", "internal-error")
+        val error = assertThrows<SafeconvException.Api> {
+            runBlocking { client.startSafeConversation(NIN_APPROVE) }
+        }
+        assertEquals(500, error.httpStatus.toInt())
+    }
+
+    @Test
+    fun `invalid configuration`() {
+        val error = assertThrows<SafeconvException.InvalidInput> {
+            SafeconvClient(ClientConfig(accountId = "a-1", clientId = "id", clientSecret = "s", baseUrl = "http://example.com"))
+        }
+        assertEquals("base_url", error.field)
+        assertEquals("credentials", assertThrows<SafeconvException.InvalidInput> { SafeconvClient(ClientConfig(accountId = "a-1")) }.field)
+    }
+
+    @Test
+    fun `config and tokens never print secrets`() {
+        assertFalse(emulator.config().toString().contains(Emulator.CLIENT_SECRET))
+        assertFalse(AccessToken("eyJ-very-secret", Duration.ofSeconds(60)).toString().contains("eyJ-very-secret"))
+    }
+
+    // --- token provider -------------------------------------------------------------------------
+
+    @Test
+    fun `token provider supplies tokens`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 200)
+        val calls = AtomicInteger()
+        val provider = TokenProvider { calls.incrementAndGet(); emulator.token() }
+        val withProvider = SafeconvClient.withTokenProvider(emulator.config(clientSecret = null, clientId = null), provider)
+        assertInstanceOf(Outcome.Success::class.java, withProvider.wait(withProvider.startSafeConversation(NIN_APPROVE)))
+        assertEquals(1, calls.get())
+    }
+
+    @Test
+    fun `token provider errors`() {
+        val noCredentials = emulator.config(clientSecret = null, clientId = null)
+        val refusing = SafeconvClient.withTokenProvider(noCredentials, TokenProvider {
+            throw SafeconvException.Authentication("backend_refused", "agent is not signed in", null)
+        })
+        assertEquals("backend_refused", assertThrows<SafeconvException.Authentication> {
+            runBlocking { refusing.startSafeConversation(NIN_APPROVE) }
+        }.error)
+        val broken = SafeconvClient.withTokenProvider(noCredentials, TokenProvider { throw IllegalStateException("backend unreachable") })
+        assertEquals("token_provider_failed", assertThrows<SafeconvException.Authentication> {
+            runBlocking { broken.startSafeConversation(NIN_APPROVE) }
+        }.error)
+        assertThrows<SafeconvException.InvalidInput> {
+            SafeconvClient.withTokenProvider(emulator.config(), TokenProvider { emulator.token() })
+        }
+    }
+
+    // --- many at once ---------------------------------------------------------------------------
+
+    @Test
+    fun `twenty concurrent sessions`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 300)
+        val started = System.nanoTime()
+        val results = (1..20).map {
+            async {
+                val session = client.startSafeConversation(NIN_APPROVE)
+                val recorder = Recorder()
+                Triple(session.id, client.wait(session, recorder), recorder.statuses)
+            }
+        }.awaitAll()
+        assertEquals(20, results.map { it.first }.toSet().size)
+        assertTrue(results.all { it.second is Outcome.Success })
+        assertTrue(results.all { it.third.last() == "SUCCESS" })
+        assertTrue(Duration.ofNanos(System.nanoTime() - started) < Duration.ofSeconds(20))
+    }
+}

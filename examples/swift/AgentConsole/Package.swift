@@ -1,0 +1,25 @@
+// swift-tools-version:5.9
+//
+// A small agent console in Swift on the safeconv Swift bindings (bindings/swift). It lives in
+// examples/swift/AgentConsole because SwiftPM names a local package after its directory, and
+// two packages both named "swift" would clash.
+// Generate the bindings first (scripts/test-swift.sh does, and runs this console once against
+// the emulator), then:
+//   swift build -Xlinker -L../../../bindings/swift/lib
+//   SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT LD_LIBRARY_PATH=../../../bindings/swift/lib .build/debug/AgentConsole
+import PackageDescription
+
+let package = Package(
+    name: "AgentConsole",
+    platforms: [.macOS(.v12)],
+    dependencies: [
+        .package(name: "Safeconv", path: "../../../bindings/swift"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "AgentConsole",
+            dependencies: [.product(name: "Safeconv", package: "Safeconv")],
+            path: "Sources/AgentConsole"
+        ),
+    ]
+)

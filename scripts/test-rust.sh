@@ -15,7 +15,10 @@ cargo clippy -p safeconv --all-targets --features c-api -- -D warnings
 log "cargo clippy (the UniFFI bindings)"
 cargo clippy -p safeconv --all-targets --features uniffi -- -D warnings
 
-log "cargo test (workspace)"
+log "cargo clippy (the fuzzing entry points)"
+cargo clippy -p safeconv --lib --features fuzzing -- -D warnings
+
+log "cargo test (workspace, with the small fault soak)"
 cargo test --workspace
 
 log "the core for wasm32-unknown-unknown"

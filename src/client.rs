@@ -103,7 +103,9 @@ impl Client {
         request.validate()?;
         let body = serde_json::to_vec(request)
             .map_err(|e| Error::invalid_input("request", format!("cannot be encoded: {e}")))?;
-        let session = self.call(Call::Create(&body), Retry::NotReceived).await?;
+        // Boxed so that the futures of callers that start a session and then wait for it stay
+        // small while they wait (see `Client::wait`).
+        let session = Box::pin(self.call(Call::Create(&body), Retry::NotReceived)).await?;
         if session.id.is_empty() {
             return Err(Error::protocol("the created session has no id"));
         }

@@ -57,6 +57,9 @@ mod wait;
 
 #[cfg(all(feature = "c-api", not(target_arch = "wasm32")))]
 pub mod ffi;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(all(feature = "uniffi", not(target_arch = "wasm32")))]
 mod mobile;
 #[cfg(all(feature = "uniffi", not(target_arch = "wasm32")))]

@@ -133,6 +133,13 @@ impl std::str::FromStr for Timestamp {
         let unix_seconds =
             days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
                 - offset_seconds;
+        // An offset can carry 0000-01-01 or 9999-12-31 out of the four-digit years, which no
+        // RFC 3339 text (and so not `Display`) can hold.
+        let first = days_from_civil(0, 1, 1) * 86_400;
+        let last = days_from_civil(9999, 12, 31) * 86_400 + 86_399;
+        if !(first..=last).contains(&unix_seconds) {
+            return Err(TimestampError("outside the years 0000 to 9999 in UTC"));
+        }
         Ok(Timestamp {
             unix_seconds,
             nanos,
@@ -141,19 +148,24 @@ impl std::str::FromStr for Timestamp {
 }
 
 impl fmt::Display for Timestamp {
-    /// RFC 3339 in UTC with 7 fractional digits, like Signicat's own timestamps.
+    /// RFC 3339 in UTC with 7 fractional digits, like Signicat's own timestamps (9 when the
+    /// instant has a finer part, so that the text always reads back to the same instant).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let days = self.unix_seconds.div_euclid(86_400);
         let secs = self.unix_seconds.rem_euclid(86_400);
         let (year, month, day) = civil_from_days(days);
         write!(
             f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:07}Z",
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.",
             secs / 3600,
             secs % 3600 / 60,
             secs % 60,
-            self.nanos / 100
-        )
+        )?;
+        if self.nanos.is_multiple_of(100) {
+            write!(f, "{:07}Z", self.nanos / 100)
+        } else {
+            write!(f, "{:09}Z", self.nanos)
+        }
     }
 }
 
@@ -257,6 +269,23 @@ mod tests {
         }
         let t = Timestamp::from_unix_millis(1_782_731_314_949);
         assert_eq!(t.unix_millis(), 1_782_731_314_949);
+    }
+
+    // Found by fuzz/fuzz_targets/session_json.rs: what `Display` writes must read back.
+    #[test]
+    fn finer_than_100_ns_and_year_edges_round_trip() {
+        let fine = ts("2026-06-29T14:54:14.944941702Z").unwrap();
+        assert_eq!(fine.to_string(), "2026-06-29T14:54:14.944941702Z");
+        assert_eq!(ts(&fine.to_string()).unwrap(), fine);
+        for edge in [
+            "0000-01-01T00:00:00.0000000Z",
+            "9999-12-31T23:59:59.9999999Z",
+        ] {
+            assert_eq!(ts(edge).unwrap().to_string(), edge);
+        }
+        assert!(ts("0000-01-01T00:30:00+01:00").is_err());
+        assert!(ts("9999-12-31T23:30:00-01:00").is_err());
+        assert!(ts("0000-01-01T00:30:00-01:00").is_ok());
     }
 
     #[test]

@@ -14,10 +14,20 @@ use crate::runtime;
 use crate::secret::redact_nins;
 use crate::timestamp::parse_http_date;
 
+/// At most this many requests of one client are under way at once (natively; browsers keep
+/// their own per-host limit). Without a cap, a burst of sessions against a server that slows
+/// down opens one connection per waiting request: thousands of sockets, each with its buffers.
+/// Requests past the cap wait for a turn before anything is sent, so a create that waits is
+/// still certainly not received, and the wait does not count against the request timeout.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) const MAX_CONCURRENT_REQUESTS: usize = 256;
+
 pub(crate) struct Transport {
     http: reqwest::Client,
     token_url: Url,
     timeout: Duration,
+    #[cfg(not(target_arch = "wasm32"))]
+    turns: tokio::sync::Semaphore,
 }
 
 /// A response read to the end.
@@ -34,7 +44,8 @@ impl Transport {
         let builder = builder
             .tls_backend_preconfigured(tls_config())
             .connect_timeout(config.request_timeout)
-            .pool_idle_timeout(Duration::from_secs(60));
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(MAX_CONCURRENT_REQUESTS);
         let http = builder.build().map_err(|e| {
             Error::invalid_input("http_client", format!("cannot build the HTTP client: {e}"))
         })?;
@@ -42,6 +53,8 @@ impl Transport {
             http,
             token_url: config.token_url.clone(),
             timeout: config.request_timeout,
+            #[cfg(not(target_arch = "wasm32"))]
+            turns: tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS),
         })
     }
 
@@ -55,6 +68,9 @@ impl Transport {
 
     /// Sends `request` and reads the whole answer within the request timeout.
     pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Response> {
+        // Held until the body is read. The semaphore is never closed, so this cannot fail.
+        #[cfg(not(target_arch = "wasm32"))]
+        let _turn = self.turns.acquire().await.ok();
         let response = request
             .timeout(self.timeout)
             .header(reqwest::header::ACCEPT, "application/json")
@@ -147,7 +163,7 @@ fn describe(e: &reqwest::Error) -> String {
     redact_nins(&text)
 }
 
-fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));

@@ -262,7 +262,7 @@ impl Client {
                     "deadline reached"
                 };
                 tracing::info!(session_id = %session.id, why, "giving up the wait; cancelling the session");
-                let result = self.cancel_session(&session.id).await;
+                let result = Box::pin(self.cancel_session(&session.id)).await;
                 guard.armed = false;
                 let ended = result?;
                 report(&mut on_status, &mut last_status, &ended);
@@ -274,7 +274,18 @@ impl Client {
                     ))),
                 };
             }
-            match self.get_session_once(&session.id).await {
+            // Boxed, like the cancel above: a wait that sleeps between polls then holds only
+            // this loop's few hundred bytes, and the request's state machine (well over a
+            // kilobyte) exists only while a request is under way. With thousands of sessions
+            // waiting at once, that is most of their memory.
+            let poll = Box::pin(self.get_session_once(&session.id));
+            // A cancel does not wait for a slow poll: the poll is dropped and the loop's next
+            // turn cancels the session.
+            let polled = match select(poll, Box::pin(cancel.cancelled())).await {
+                Either::Left((polled, _)) => polled,
+                Either::Right(_) => continue,
+            };
+            match polled {
                 Ok(current) => {
                     rejected_polls = 0;
                     backoff.reset();

@@ -320,3 +320,36 @@ async fn wrong_secret_is_an_authentication_error() {
         "a refused secret is not retried"
     );
 }
+
+#[tokio::test]
+async fn a_cancel_does_not_wait_for_a_slow_poll() {
+    let emulator = emulator().await;
+    let client = builder(&emulator)
+        .request_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let session = client.start_safe_conversation_for(SILENT).await.unwrap();
+    emulator.inject(
+        Some(safeconv_emulator::Endpoint::GetSession),
+        safeconv_emulator::Fault::Slow {
+            delay: Duration::from_secs(8),
+        },
+        1,
+    );
+    let token = CancelToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        trigger.cancel();
+    });
+    let wait = client.wait(&session, WaitOptions::new().cancel_token(token));
+    // Bounded well below the slow poll's 8 s, so a wait that sat out the poll fails here.
+    let outcome = tokio::time::timeout(Duration::from_secs(4), wait).await;
+    assert_eq!(
+        outcome
+            .expect("the cancel cut the slow poll short")
+            .unwrap(),
+        Outcome::Cancelled
+    );
+    assert_eq!(emulator.session(&session.id).unwrap().status, "CANCELLED");
+}

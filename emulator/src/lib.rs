@@ -137,6 +137,12 @@ impl Emulator {
         lock(&self.shared.sessions).get(id).map(|s| s.view(now))
     }
 
+    /// The ids of every session the emulator holds now, in no particular order (for tests that
+    /// reconcile what a client created with what the server has).
+    pub fn session_ids(&self) -> Vec<String> {
+        lock(&self.shared.sessions).ids()
+    }
+
     /// Forget sessions, counters, faults and behaviour overrides. Issued tokens and settings
     /// changed through `PUT /emulator/config` are kept.
     pub fn reset(&self) {

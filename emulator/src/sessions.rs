@@ -189,6 +189,10 @@ impl SessionStore {
         self.by_id.get_mut(id)
     }
 
+    pub(crate) fn ids(&self) -> Vec<String> {
+        self.by_id.keys().cloned().collect()
+    }
+
     pub(crate) fn clear(&mut self) {
         self.by_id.clear();
         self.created_since_purge = 0;

@@ -108,6 +108,24 @@ impl Error {
         }
     }
 
+    /// A short stable code for the kind of error: `invalid-input`, `invalid-nin`,
+    /// `authentication`, `api`, `transport` or `protocol` (for JSON output and the JS bridge).
+    ///
+    /// ```
+    /// let err = safeconv::Nin::parse("123").map_err(safeconv::Error::from).unwrap_err();
+    /// assert_eq!(err.kind_code(), "invalid-nin");
+    /// ```
+    pub fn kind_code(&self) -> &'static str {
+        match self {
+            Error::InvalidInput { .. } => "invalid-input",
+            Error::InvalidNin(_) => "invalid-nin",
+            Error::Authentication { .. } => "authentication",
+            Error::Api(_) => "api",
+            Error::Transport { .. } => "transport",
+            Error::Protocol { .. } => "protocol",
+        }
+    }
+
     /// Whether trying the same read again later may succeed: timeouts, connection failures,
     /// malformed or cut-short answers, 408, 429 and 5xx.
     ///

@@ -232,10 +232,22 @@ pub struct SubjectNin {
     pub kind: Option<String>,
 }
 
+impl SubjectNin {
+    /// The number masked for display, `DDMMYY*****`.
+    ///
+    /// ```
+    /// let nin = safeconv::SubjectNin { value: "01018010018".into(), ..Default::default() };
+    /// assert_eq!(nin.masked(), "010180*****");
+    /// ```
+    pub fn masked(&self) -> String {
+        crate::nin::mask(&self.value)
+    }
+}
+
 impl fmt::Debug for SubjectNin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SubjectNin")
-            .field("value", &crate::nin::mask(&self.value))
+            .field("value", &self.masked())
             .field("issuing_country", &self.issuing_country)
             .field("kind", &self.kind)
             .finish()

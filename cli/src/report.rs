@@ -147,7 +147,7 @@ impl Reporter {
         eprintln!("safeconv: {error}");
         if self.json {
             let mut event =
-                json!({"event": "error", "kind": kind(error), "message": error.to_string()});
+                json!({"event": "error", "kind": error.kind_code(), "message": error.to_string()});
             if let Error::Api(api) = error {
                 event["httpStatus"] = json!(api.http_status);
                 event["code"] = json!(api.code);
@@ -205,9 +205,9 @@ fn print_identity(subject: &Subject) {
         println!("    date of birth  {dob}");
     }
     if let Some(nin) = &subject.nin {
-        let masked: String = nin.value.chars().take(6).chain("*****".chars()).collect();
         println!(
-            "    national id    {masked} ({})",
+            "    national id    {} ({})",
+            nin.masked(),
             nin.issuing_country.as_deref().unwrap_or("?")
         );
     }
@@ -226,17 +226,6 @@ fn describe(status: &Status) -> &'static str {
         Status::Expired => "expired",
         Status::Error | Status::Invalid => "failed",
         Status::Unknown(_) => "a status this version does not know",
-    }
-}
-
-fn kind(error: &Error) -> &'static str {
-    match error {
-        Error::InvalidInput { .. } => "invalid-input",
-        Error::InvalidNin(_) => "invalid-nin",
-        Error::Authentication { .. } => "authentication",
-        Error::Api(_) => "api",
-        Error::Transport { .. } => "transport",
-        _ => "protocol",
     }
 }
 

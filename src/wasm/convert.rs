@@ -36,18 +36,13 @@ pub(crate) fn report_to_console(message: &str, value: &JsValue) {
 /// A core error as a `SafeconvError`.
 pub(crate) fn error(e: Error) -> JsValue {
     let transient = e.is_transient();
-    let (kind, message, mut details) = match &e {
+    let (message, mut details) = match &e {
         Error::InvalidInput { field, reason } => {
             let field = js_field(field);
             let message = format!("invalid {field}: {reason}");
-            (
-                "invalid-input",
-                message,
-                json!({ "field": field, "reason": reason }),
-            )
+            (message, json!({ "field": field, "reason": reason }))
         }
         Error::InvalidNin(reason) => (
-            "invalid-nin",
             e.to_string(),
             json!({ "field": "nin", "reason": reason.code() }),
         ),
@@ -56,12 +51,10 @@ pub(crate) fn error(e: Error) -> JsValue {
             description,
             http_status,
         } => (
-            "authentication",
             e.to_string(),
             json!({ "code": error, "detail": description, "httpStatus": http_status }),
         ),
         Error::Api(api) => (
-            "api",
             e.to_string(),
             json!({
                 "httpStatus": api.http_status,
@@ -84,12 +77,12 @@ pub(crate) fn error(e: Error) -> JsValue {
                 TransportErrorKind::Connect => "connect",
                 TransportErrorKind::Connection => "connection",
             };
-            ("transport", e.to_string(), json!({ "reason": reason }))
+            (e.to_string(), json!({ "reason": reason }))
         }
-        Error::Protocol { .. } => ("protocol", e.to_string(), json!({})),
+        Error::Protocol { .. } => (e.to_string(), json!({})),
     };
     details["transient"] = Value::Bool(transient);
-    SafeconvError::new(kind, &message, &parse(&details)).into()
+    SafeconvError::new(e.kind_code(), &message, &parse(&details)).into()
 }
 
 /// The JavaScript name of an option the core refused (the core speaks snake_case).

@@ -1,11 +1,16 @@
 //! The client: create, read and cancel sessions, with tokens, retries and error mapping.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_channel::oneshot;
+use futures_util::future::{Either, select};
 use reqwest::{Method, Url};
 
+use crate::background::Background;
 use crate::backoff::Backoff;
+use crate::cancel::CancelToken;
 use crate::config::{ClientBuilder, Config, join};
 use crate::error::{Error, Result, TransportErrorKind};
 use crate::nin::Nin;
@@ -49,6 +54,10 @@ pub(crate) struct Inner {
     transport: Transport,
     tokens: TokenCache,
     sessions_url: Url,
+    /// The cancels of abandoned starts and waits, still under way.
+    pub(crate) background: Background,
+    /// The waits running now, by session id, so that a cancel stops them at once.
+    waits: Mutex<HashMap<String, Vec<CancelToken>>>,
 }
 
 /// The requests that carry a bearer token.
@@ -56,6 +65,13 @@ enum Call<'a> {
     Create(&'a [u8]),
     Get(&'a str),
     Cancel(&'a str),
+}
+
+/// What a create must deliver beyond a session id.
+#[derive(Clone, Copy)]
+enum Check {
+    /// A Safe Conversation: the binding message the agent reads aloud.
+    BindingMessage,
 }
 
 /// Which failures are worth another try.
@@ -87,6 +103,8 @@ impl Client {
                 transport,
                 tokens,
                 sessions_url,
+                background: Background::default(),
+                waits: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -99,35 +117,54 @@ impl Client {
     /// Creates a session from a full request. Not retried on failures that leave it unknown
     /// whether Signicat created the session (timeouts, dropped connections, 5xx): the error says
     /// so, and you decide whether to start again.
+    ///
+    /// A create is never interrupted half way. If this future is dropped once the request may
+    /// have gone out, the request finishes in the background and the session it made is
+    /// cancelled, so no BankID request is left on the caller's phone that nobody waits for.
     pub async fn create_session(&self, request: &CreateSessionRequest) -> Result<Session> {
-        request.validate()?;
-        let body = serde_json::to_vec(request)
-            .map_err(|e| Error::invalid_input("request", format!("cannot be encoded: {e}")))?;
-        // Boxed so that the futures of callers that start a session and then wait for it stay
-        // small while they wait (see `Client::wait`).
-        let session = Box::pin(self.call(Call::Create(&body), Retry::NotReceived)).await?;
-        if session.id.is_empty() {
-            return Err(Error::protocol("the created session has no id"));
-        }
-        tracing::info!(session_id = %session.id, status = %session.status, "session created");
-        Ok(session)
+        self.create(request, None, &CancelToken::new()).await
     }
 
     /// Starts a Safe Conversation: BankID pushes a request to the caller's phone, and the
     /// returned session carries the binding message for the agent to read aloud.
+    ///
+    /// Dropping this future after the request went out cancels the session at Signicat (see
+    /// [`Client::create_session`]).
     pub async fn start_safe_conversation(
         &self,
         conversation: &SafeConversation,
     ) -> Result<Session> {
+        self.start_safe_conversation_with(conversation, &CancelToken::new())
+            .await
+    }
+
+    /// [`Client::start_safe_conversation`] that `cancel` can stop: cancelled before anything
+    /// was sent, nothing is sent; cancelled while the create is under way, it returns
+    /// [`Error::Cancelled`] at once, and the session the create makes is cancelled at Signicat.
+    ///
+    /// ```no_run
+    /// # async fn run(client: safeconv::Client, conversation: safeconv::SafeConversation) {
+    /// let cancel = safeconv::CancelToken::new();
+    /// let hang_up = cancel.clone();               // e.g. the call ended
+    /// # hang_up.cancel();
+    /// match client.start_safe_conversation_with(&conversation, &cancel).await {
+    ///     Err(safeconv::Error::Cancelled { .. }) => println!("nothing left on the caller's phone"),
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn start_safe_conversation_with(
+        &self,
+        conversation: &SafeConversation,
+        cancel: &CancelToken,
+    ) -> Result<Session> {
         tracing::debug!(nin = %conversation.nin(), "starting a Safe Conversation");
-        let session = self.create_session(conversation.to_request()).await?;
-        if session.binding_message().is_none() && !session.status.is_final() {
-            return Err(Error::protocol(format!(
-                "session {} has no idpData.bindingMessage to read to the caller",
-                session.id
-            )));
-        }
-        Ok(session)
+        self.create(
+            conversation.to_request(),
+            Some(Check::BindingMessage),
+            cancel,
+        )
+        .await
     }
 
     /// Starts a Safe Conversation for a NIN given as text, validated with the client's
@@ -136,6 +173,157 @@ impl Client {
         let nin = Nin::parse_with(nin, self.inner.config.nin_rules)?;
         self.start_safe_conversation(&SafeConversation::new(nin))
             .await
+    }
+
+    async fn create(
+        &self,
+        request: &CreateSessionRequest,
+        check: Option<Check>,
+        cancel: &CancelToken,
+    ) -> Result<Session> {
+        if cancel.is_cancelled() {
+            return Err(Error::cancelled(
+                "the start was stopped before anything was sent",
+            ));
+        }
+        request.validate()?;
+        let body = serde_json::to_vec(request)
+            .map_err(|e| Error::invalid_input("request", format!("cannot be encoded: {e}")))?;
+        // The create runs as a task of its own, so that neither a cancel nor the caller giving
+        // up can cut it off half way: whatever it makes is either handed over or cancelled.
+        let (answer, answered) = oneshot::channel::<Result<Session>>();
+        let client = self.clone();
+        let task = async move {
+            if answer.is_canceled() {
+                return; // Given up before anything was sent.
+            }
+            let result = client.create_once(&body, check).await;
+            if let Err(Ok(session)) = answer.send(result) {
+                client
+                    .cancel_abandoned(&session, "its start was given up")
+                    .await;
+            }
+        };
+        if !self.inner.background.spawn(task) {
+            // No runtime to leave work on (a native caller outside tokio): do it in line.
+            return self.create_once_inline(request, check).await;
+        }
+        let mut answered = answered;
+        match select(&mut answered, Box::pin(cancel.cancelled())).await {
+            Either::Left((Ok(result), _)) => result,
+            Either::Left((Err(oneshot::Canceled), _)) => Err(Error::cancelled(
+                "the runtime stopped before the session was created",
+            )),
+            Either::Right(_) => {
+                // No answer may arrive after this; one that already did is ours to cancel.
+                answered.close();
+                if let Ok(Some(Ok(session))) = answered.try_recv() {
+                    let client = self.clone();
+                    self.inner.background.spawn(async move {
+                        client
+                            .cancel_abandoned(&session, "its start was cancelled")
+                            .await;
+                    });
+                }
+                Err(Error::cancelled(
+                    "the start was stopped; a session it created is cancelled at Signicat",
+                ))
+            }
+        }
+    }
+
+    async fn create_once_inline(
+        &self,
+        request: &CreateSessionRequest,
+        check: Option<Check>,
+    ) -> Result<Session> {
+        let body = serde_json::to_vec(request)
+            .map_err(|e| Error::invalid_input("request", format!("cannot be encoded: {e}")))?;
+        self.create_once(&body, check).await
+    }
+
+    /// Sends the create (retried only where Signicat certainly did not act) and checks the
+    /// answer. A session that came back unusable is cancelled, not left running.
+    async fn create_once(&self, body: &[u8], check: Option<Check>) -> Result<Session> {
+        // Boxed so that the futures of callers that start a session and then wait for it stay
+        // small while they wait (see `Client::wait`).
+        let session = Box::pin(self.call(Call::Create(body), Retry::NotReceived)).await?;
+        if session.id.is_empty() {
+            return Err(Error::protocol("the created session has no id"));
+        }
+        tracing::info!(session_id = %session.id, status = %session.status, "session created");
+        if matches!(check, Some(Check::BindingMessage))
+            && session.binding_message().is_none()
+            && !session.status.is_final()
+        {
+            self.cancel_abandoned(&session, "it has no binding message")
+                .await;
+            return Err(Error::protocol(format!(
+                "session {} has no idpData.bindingMessage to read to the caller",
+                session.id
+            )));
+        }
+        Ok(session)
+    }
+
+    /// Cancels a session nobody will wait for, logging (not returning) a failure.
+    pub(crate) async fn cancel_abandoned(&self, session: &Session, why: &str) {
+        if session.status.is_final() {
+            return;
+        }
+        tracing::info!(session_id = %session.id, why, "cancelling an abandoned session");
+        if let Err(e) = Box::pin(self.cancel_session(&session.id)).await {
+            tracing::warn!(session_id = %session.id, error = %e, "could not cancel the abandoned session");
+        }
+    }
+
+    /// Waits until the cancels this client sends in the background (for starts and waits that
+    /// were given up) have finished, at most `timeout`; true if none is left. Call it before
+    /// shutting down the runtime the client runs on, so that none is lost.
+    ///
+    /// ```no_run
+    /// # async fn run(client: safeconv::Client) {
+    /// client.wait_for_cleanup(std::time::Duration::from_secs(5)).await;
+    /// # }
+    /// ```
+    pub async fn wait_for_cleanup(&self, timeout: Duration) -> bool {
+        self.inner.background.idle(timeout).await
+    }
+
+    /// Registers a wait on `id`, so that [`Client::cancel_session`] stops it at once.
+    pub(crate) fn register_wait(&self, id: &str) -> CancelToken {
+        let stop = CancelToken::new();
+        self.lock_waits()
+            .entry(id.to_owned())
+            .or_default()
+            .push(stop.clone());
+        stop
+    }
+
+    pub(crate) fn unregister_wait(&self, id: &str, stop: &CancelToken) {
+        let mut waits = self.lock_waits();
+        if let Some(tokens) = waits.get_mut(id) {
+            tokens.retain(|t| !t.same_as(stop));
+            if tokens.is_empty() {
+                waits.remove(id);
+            }
+        }
+    }
+
+    fn stop_waits(&self, id: &str) {
+        if let Some(tokens) = self.lock_waits().get(id) {
+            for token in tokens {
+                token.cancel();
+            }
+        }
+    }
+
+    fn lock_waits(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<CancelToken>>> {
+        // Only whole insertions and removals happen under the lock.
+        self.inner
+            .waits
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Reads a session's current state (retried on transient failures).
@@ -151,8 +339,12 @@ impl Client {
 
     /// Cancels a session. Idempotent: a session that had already ended is returned in its final
     /// state (which may be `SUCCESS` if the caller confirmed first), not as an error.
+    ///
+    /// Every [`Client::wait`] on this session (in any task or thread, through this client or a
+    /// clone) stops at once and reports how the session really ended.
     pub async fn cancel_session(&self, id: &str) -> Result<Session> {
         check_session_id(id)?;
+        self.stop_waits(id);
         match self.call(Call::Cancel(id), Retry::Transient).await {
             Ok(session) => {
                 tracing::info!(session_id = %id, status = %session.status, "session cancel answered");

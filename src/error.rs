@@ -54,10 +54,16 @@ pub enum Error {
         /// What was wrong (never the body itself, which may hold personal data).
         message: String,
     },
+    /// The operation was stopped through its [`CancelToken`](crate::CancelToken) before it had
+    /// a result. A cancelled *wait* is not this: it reports how the session really ended.
+    Cancelled {
+        /// What was stopped, and what became of a session it may have created.
+        message: String,
+    },
 }
 
 /// The kinds of [`Error::Transport`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(
     all(feature = "uniffi", not(target_arch = "wasm32")),
     derive(uniffi::Enum)
@@ -70,6 +76,21 @@ pub enum TransportErrorKind {
     Connect,
     /// The connection failed while the request was under way.
     Connection,
+}
+
+impl TransportErrorKind {
+    /// A short stable code: `timeout`, `connect` or `connection`.
+    ///
+    /// ```
+    /// assert_eq!(safeconv::TransportErrorKind::Timeout.code(), "timeout");
+    /// ```
+    pub fn code(self) -> &'static str {
+        match self {
+            TransportErrorKind::Timeout => "timeout",
+            TransportErrorKind::Connect => "connect",
+            TransportErrorKind::Connection => "connection",
+        }
+    }
 }
 
 /// Signicat's error body, plus the HTTP status and any `Retry-After`.
@@ -91,25 +112,60 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
 }
 
+/// The `error` of [`Error::Authentication`] when a token provider failed without a reason of
+/// its own.
+pub const TOKEN_PROVIDER_FAILED: &str = "token_provider_failed";
+
 /// Shorthand for `Result<T, safeconv::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub(crate) fn invalid_input(field: &str, reason: impl Into<String>) -> Error {
+    /// A refused argument or option, named as the caller knows it.
+    ///
+    /// ```
+    /// let err = safeconv::Error::invalid_input("timeoutMs", "must be a number");
+    /// assert_eq!(err.to_string(), "invalid timeoutMs: must be a number");
+    /// ```
+    pub fn invalid_input(field: &str, reason: impl Into<String>) -> Error {
         Error::InvalidInput {
             field: field.to_owned(),
             reason: reason.into(),
         }
     }
 
-    pub(crate) fn protocol(message: impl Into<String>) -> Error {
+    /// An answer that cannot be read (the message must not quote personal data).
+    pub fn protocol(message: impl Into<String>) -> Error {
         Error::Protocol {
             message: message.into(),
         }
     }
 
+    /// An operation stopped through its cancel token.
+    pub fn cancelled(message: impl Into<String>) -> Error {
+        Error::Cancelled {
+            message: message.into(),
+        }
+    }
+
+    /// A [`TokenProvider`](crate::TokenProvider) that failed without saying why in the SDK's
+    /// terms (it threw, rejected, or never answered): [`Error::Authentication`] with the code
+    /// `token_provider_failed` and `description` (NINs masked), the same in every language.
+    ///
+    /// ```
+    /// let err = safeconv::Error::token_provider_failed("backend down for 01018010018");
+    /// assert_eq!(err.to_string(),
+    ///     "authentication failed: token_provider_failed (backend down for 010180*****)");
+    /// ```
+    pub fn token_provider_failed(description: impl AsRef<str>) -> Error {
+        Error::Authentication {
+            error: TOKEN_PROVIDER_FAILED.to_owned(),
+            description: Some(crate::secret::redact_nins(description.as_ref())),
+            http_status: None,
+        }
+    }
+
     /// A short stable code for the kind of error: `invalid-input`, `invalid-nin`,
-    /// `authentication`, `api`, `transport` or `protocol` (for JSON output and the JS bridge).
+    /// `authentication`, `api`, `transport`, `protocol` or `cancelled`.
     ///
     /// ```
     /// let err = safeconv::Nin::parse("123").map_err(safeconv::Error::from).unwrap_err();
@@ -123,6 +179,7 @@ impl Error {
             Error::Api(_) => "api",
             Error::Transport { .. } => "transport",
             Error::Protocol { .. } => "protocol",
+            Error::Cancelled { .. } => "cancelled",
         }
     }
 
@@ -141,7 +198,7 @@ impl Error {
             Error::Authentication { http_status, .. } => {
                 matches!(http_status, Some(408 | 429 | 500..=599))
             }
-            Error::InvalidInput { .. } | Error::InvalidNin(_) => false,
+            Error::InvalidInput { .. } | Error::InvalidNin(_) | Error::Cancelled { .. } => false,
         }
     }
 
@@ -202,6 +259,7 @@ impl fmt::Display for Error {
             Error::Protocol { message } => {
                 write!(f, "unexpected answer from the server: {message}")
             }
+            Error::Cancelled { message } => write!(f, "cancelled: {message}"),
         }
     }
 }

@@ -41,11 +41,17 @@
 
 #![warn(missing_docs)]
 
+mod background;
 mod backoff;
+mod cancel;
 mod client;
 mod config;
 mod error;
+mod log;
 mod nin;
+mod operations;
+mod options;
+mod report;
 mod request;
 mod runtime;
 mod secret;
@@ -71,22 +77,27 @@ uniffi::setup_scaffolding!();
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]
 mod wasm;
 
+pub use cancel::CancelToken;
 pub use client::Client;
 pub use config::{
     ClientBuilder, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_POLL_INTERVAL,
     DEFAULT_REQUEST_TIMEOUT, MIN_REMOTE_POLL_INTERVAL,
 };
-pub use error::{ApiError, Error, Result, TransportErrorKind};
-pub use nin::{Nin, NinError, NinKind, NinRules};
+pub use error::{ApiError, Error, Result, TOKEN_PROVIDER_FAILED, TransportErrorKind};
+pub use log::{LogLevel, LogRecord, LogSink, set_log_sink};
+pub use nin::{Nin, NinError, NinKind, NinRules, mask_nin};
+pub use operations::{Operation, Operations};
+pub use options::{ClientOptions, StartOptions};
+pub use report::{ErrorKind, ErrorReport};
 pub use request::{
     CallbackUrls, CreateSessionRequest, DEFAULT_ATTRIBUTES, PrefilledInput, SafeConversation,
 };
 pub use runtime::{BoxFuture, MaybeSend, MaybeSync};
-pub use secret::Secret;
+pub use secret::{Secret, redact_nins};
 pub use session::{Outcome, Session, SessionError, Status, Subject, SubjectNin};
 pub use timestamp::{Timestamp, TimestampError};
 pub use token::{AccessToken, TokenProvider};
-pub use wait::{CancelToken, WaitOptions};
+pub use wait::WaitOptions;
 
 // Compiles (and so checks) the README's Rust example.
 #[cfg(doctest)]

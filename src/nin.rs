@@ -235,7 +235,7 @@ impl Nin {
 
     /// The masked form, `DDMMYY*****`.
     pub fn masked(&self) -> String {
-        mask(&self.digits)
+        mask_nin(&self.digits)
     }
 }
 
@@ -251,8 +251,14 @@ impl fmt::Display for Nin {
     }
 }
 
-/// Masks a NIN-like string: at most the first 6 characters stay visible.
-pub(crate) fn mask(value: &str) -> String {
+/// Masks a NIN-like string for display or logs: at most the first 6 characters (the date)
+/// stay visible, and at least five stars follow.
+///
+/// ```
+/// assert_eq!(safeconv::mask_nin("17029012345"), "170290*****");
+/// assert_eq!(safeconv::mask_nin("123"), "123*****");
+/// ```
+pub fn mask_nin(value: &str) -> String {
     let visible: String = value.chars().take(6).collect();
     let hidden = value.chars().count().saturating_sub(6);
     format!("{visible}{}", "*".repeat(hidden.max(5)))

@@ -50,8 +50,13 @@ impl From<&str> for Secret {
 }
 
 /// Masks every run of exactly 11 digits (the shape of a Norwegian NIN) in text that came from
-/// elsewhere, such as a server's error detail, keeping the 6 date digits: `170290*****`.
-pub(crate) fn redact_nins(text: &str) -> String {
+/// elsewhere, such as a server's error detail or a foreign exception's message, keeping the 6
+/// date digits: `170290*****`.
+///
+/// ```
+/// assert_eq!(safeconv::redact_nins("no user 17029012345"), "no user 170290*****");
+/// ```
+pub fn redact_nins(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;

@@ -16,6 +16,7 @@ use crate::timestamp::Timestamp;
 /// use safeconv::Status;
 /// assert_eq!(Status::from("WAITING_FOR_USER"), Status::WaitingForUser);
 /// assert!(Status::from("SUCCESS").is_final());
+/// assert_eq!(Status::from("ABORTED"), Status::Abort);
 /// let new = Status::from("PENDING_REVIEW");
 /// assert!(!new.is_final());
 /// assert_eq!(new.as_str(), "PENDING_REVIEW");
@@ -30,7 +31,8 @@ pub enum Status {
     Success,
     /// Failed: see the session's error code.
     Error,
-    /// The end-user declined in the app.
+    /// The end-user declined in the app: `ABORT` as the guide spells it, or `ABORTED` as
+    /// Signicat's .NET SDK does.
     Abort,
     /// Cancelled through the API.
     Cancelled,
@@ -75,7 +77,8 @@ impl From<&str> for Status {
             "WAITING_FOR_USER" => Status::WaitingForUser,
             "SUCCESS" => Status::Success,
             "ERROR" => Status::Error,
-            "ABORT" => Status::Abort,
+            // Signicat's guide says ABORT, its .NET SDK ABORTED: both are the decline.
+            "ABORT" | "ABORTED" => Status::Abort,
             "CANCELLED" => Status::Cancelled,
             "EXPIRED" => Status::Expired,
             "INVALID" => Status::Invalid,
@@ -240,7 +243,7 @@ impl SubjectNin {
     /// assert_eq!(nin.masked(), "010180*****");
     /// ```
     pub fn masked(&self) -> String {
-        crate::nin::mask(&self.value)
+        crate::nin::mask_nin(&self.value)
     }
 }
 

@@ -82,7 +82,7 @@ impl Transport {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
-            .and_then(parse_retry_after);
+            .and_then(|value| parse_retry_after(value, runtime::now_unix_ms()));
         let body = response.bytes().await.map_err(|e| transport_error(&e))?;
         Ok(Response {
             status,
@@ -163,14 +163,23 @@ fn describe(e: &reqwest::Error) -> String {
     redact_nins(&text)
 }
 
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+/// The longest `Retry-After` taken as given: a server that asks for more (a date years ahead,
+/// a number of seconds as large) is read as asking for this long.
+pub(crate) const MAX_RETRY_AFTER_HINT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Reads a `Retry-After` value, whole seconds or an HTTP-date, the date against `now_unix_ms`
+/// (one clock reading, so that the same answer always reads the same). At most
+/// [`MAX_RETRY_AFTER_HINT`].
+pub(crate) fn parse_retry_after(value: &str, now_unix_ms: i64) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = parse_http_date(value)?;
-    let millis = when.unix_millis() - runtime::now_unix_ms();
-    Some(Duration::from_millis(u64::try_from(millis).unwrap_or(0)))
+    let wait = if let Ok(seconds) = value.parse::<u64>() {
+        Duration::from_secs(seconds)
+    } else {
+        let when = parse_http_date(value)?;
+        let millis = when.unix_millis().saturating_sub(now_unix_ms);
+        Duration::from_millis(u64::try_from(millis).unwrap_or(0))
+    };
+    Some(wait.min(MAX_RETRY_AFTER_HINT))
 }
 
 /// Parses a JSON body; errors say where and what kind of fault, never quote the body.
@@ -232,14 +241,33 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        let now = runtime::now_unix_ms();
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
         assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
             Some(Duration::ZERO)
         );
-        assert_eq!(parse_retry_after("soon"), None);
-        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn retry_after_dates_read_against_one_clock_reading_and_are_capped() {
+        // 2015-10-21T07:28:00Z, and one minute before it.
+        let at = 1_445_412_480_000;
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", at - 60_000),
+            Some(Duration::from_secs(60))
+        );
+        // The fuzzer's finding: a date centuries ahead reads the same every time, capped.
+        let far = "Wed, 21 Oct 4232 07:28:00 GMT";
+        assert_eq!(parse_retry_after(far, at), Some(MAX_RETRY_AFTER_HINT));
+        assert_eq!(parse_retry_after(far, at), parse_retry_after(far, at + 1));
+        assert_eq!(
+            parse_retry_after("99999999999999", at),
+            Some(MAX_RETRY_AFTER_HINT)
+        );
     }
 
     #[test]

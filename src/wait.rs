@@ -2,16 +2,12 @@
 //! deadline, report each change, ride out transient failures, and cancel the session at
 //! Signicat when the wait is given up.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
 
 use crate::backoff::Backoff;
+use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::Result;
 use crate::runtime::{self, MaybeSend};
@@ -76,117 +72,32 @@ impl WaitOptions {
     }
 }
 
-/// Stops a [`Client::wait`] from elsewhere (another task, a UI button, a signal handler).
-/// Clones share the same state.
-///
-/// ```
-/// let token = safeconv::CancelToken::new();
-/// let for_button = token.clone();
-/// for_button.cancel();
-/// assert!(token.is_cancelled());
-/// ```
-#[derive(Clone, Default)]
-pub struct CancelToken {
-    inner: Arc<CancelState>,
-}
-
-#[derive(Default)]
-struct CancelState {
-    cancelled: AtomicBool,
-    wakers: Mutex<Vec<Waker>>,
-}
-
-impl CancelToken {
-    /// A token that is not cancelled.
-    pub fn new() -> Self {
-        CancelToken::default()
-    }
-
-    /// Cancels; every wait using this token stops and cancels its session. Idempotent.
-    pub fn cancel(&self) {
-        self.inner.cancelled.store(true, Ordering::SeqCst);
-        let wakers = std::mem::take(&mut *self.lock_wakers());
-        for waker in wakers {
-            waker.wake();
-        }
-    }
-
-    /// Whether [`CancelToken::cancel`] was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.inner.cancelled.load(Ordering::SeqCst)
-    }
-
-    /// Completes once the token is cancelled.
-    pub fn cancelled(&self) -> impl Future<Output = ()> + Send + 'static {
-        Cancelled {
-            token: self.clone(),
-        }
-    }
-
-    fn lock_wakers(&self) -> std::sync::MutexGuard<'_, Vec<Waker>> {
-        self.inner
-            .wakers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl std::fmt::Debug for CancelToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CancelToken")
-            .field("cancelled", &self.is_cancelled())
-            .finish()
-    }
-}
-
-struct Cancelled {
-    token: CancelToken,
-}
-
-impl Future for Cancelled {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.token.is_cancelled() {
-            return Poll::Ready(());
-        }
-        let mut wakers = self.token.lock_wakers();
-        if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            wakers.push(cx.waker().clone());
-        }
-        drop(wakers);
-        // A cancel between the first check and the registration must not be missed.
-        if self.token.is_cancelled() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
-/// Cancels the session at Signicat if the wait is dropped before it learned the outcome.
-struct CancelOnDrop {
+/// While a wait runs: registered with its client, so that a cancel of the session stops it at
+/// once; and, if the wait is dropped before it learned the outcome, the session is cancelled at
+/// Signicat.
+struct WaitGuard {
     client: Client,
     session_id: String,
+    stop: CancelToken,
     armed: bool,
 }
 
-impl Drop for CancelOnDrop {
+impl Drop for WaitGuard {
     fn drop(&mut self) {
+        self.client.unregister_wait(&self.session_id, &self.stop);
         if !self.armed {
             return;
         }
         let client = self.client.clone();
-        let id = std::mem::take(&mut self.session_id);
+        let id = self.session_id.clone();
         tracing::info!(session_id = %id, "wait dropped; cancelling the session");
-        let cancel_id = id.clone();
-        let spawned = runtime::spawn_detached(async move {
-            if let Err(e) = client.cancel_session(&cancel_id).await {
-                tracing::warn!(session_id = %cancel_id, error = %e, "could not cancel the abandoned session");
+        let spawned = self.client.inner.background.spawn(async move {
+            if let Err(e) = client.cancel_session(&id).await {
+                tracing::warn!(session_id = %id, error = %e, "could not cancel the abandoned session");
             }
         });
         if !spawned {
-            tracing::warn!(session_id = %id, "no async runtime to cancel the abandoned session on");
+            tracing::warn!(session_id = %self.session_id, "no async runtime to cancel the abandoned session on");
         }
     }
 }
@@ -205,9 +116,10 @@ impl Client {
     /// session's `expiresAt` (plus a few seconds for the server to say `EXPIRED`) or the
     /// options' timeout, whichever is first.
     ///
-    /// If the wait is cancelled (through the [`CancelToken`], by the deadline, or by dropping
-    /// this future) the session is cancelled at Signicat, and — unless dropped — the wait
-    /// returns what really happened: `Cancelled`, or `Success` if the caller confirmed first.
+    /// If the wait is cancelled (through the [`CancelToken`], by the deadline, by
+    /// [`Client::cancel_session`] on the same session from anywhere, or by dropping this
+    /// future) the session is cancelled at Signicat, and — unless dropped — the wait returns at
+    /// once what really happened: `Cancelled`, or `Success` if the caller confirmed first.
     ///
     /// An error is returned only if the outcome could not be learned; the session id in hand,
     /// you can [`Client::resume`] later.
@@ -233,10 +145,19 @@ impl Client {
             None => expiry_deadline,
         };
         let cancel = cancel.unwrap_or_default();
-        let mut guard = CancelOnDrop {
+        let stop = self.register_wait(&session.id);
+        let mut guard = WaitGuard {
             client: self.clone(),
             session_id: session.id.clone(),
+            stop: stop.clone(),
             armed: true,
+        };
+        // Either the caller's token or a cancel of this session elsewhere.
+        let stopped = || {
+            let (cancel, stop) = (cancel.clone(), stop.clone());
+            Box::pin(async move {
+                select(Box::pin(cancel.cancelled()), Box::pin(stop.cancelled())).await;
+            })
         };
         let mut last_status: Status = session.status.clone();
         let mut backoff = Backoff::new(interval, MAX_BACKOFF.max(interval));
@@ -248,7 +169,7 @@ impl Client {
             let until_deadline = Duration::from_millis(u64::try_from(deadline - now).unwrap_or(0));
             let wake = select(
                 Box::pin(runtime::sleep(pause.min(until_deadline))),
-                Box::pin(cancel.cancelled()),
+                stopped(),
             )
             .await;
             let wake = match wake {
@@ -281,7 +202,7 @@ impl Client {
             let poll = Box::pin(self.get_session_once(&session.id));
             // A cancel does not wait for a slow poll: the poll is dropped and the loop's next
             // turn cancels the session.
-            let polled = match select(poll, Box::pin(cancel.cancelled())).await {
+            let polled = match select(poll, stopped()).await {
                 Either::Left((polled, _)) => polled,
                 Either::Right(_) => continue,
             };

@@ -33,6 +33,9 @@ pub(crate) enum BehaviourJson {
     Decline {
         after_ms: Option<u64>,
     },
+    DeclineAborted {
+        after_ms: Option<u64>,
+    },
     Fail {
         after_ms: Option<u64>,
         code: Option<String>,
@@ -54,6 +57,9 @@ impl From<BehaviourJson> for Behaviour {
             BehaviourJson::Decline { after_ms } => Behaviour::Decline {
                 after: after(after_ms),
             },
+            BehaviourJson::DeclineAborted { after_ms } => Behaviour::DeclineAborted {
+                after: after(after_ms),
+            },
             BehaviourJson::Fail { after_ms, code } => Behaviour::Fail {
                 after: after(after_ms),
                 code: code.unwrap_or_else(|| "authentication_failed".to_owned()),
@@ -71,6 +77,9 @@ pub(crate) fn behaviour_to_json(b: &Behaviour) -> Value {
         }
         Behaviour::Decline { after } => {
             json!({"behaviour": "decline", "afterMs": after.as_millis() as u64})
+        }
+        Behaviour::DeclineAborted { after } => {
+            json!({"behaviour": "decline-aborted", "afterMs": after.as_millis() as u64})
         }
         Behaviour::Fail { after, code } => {
             json!({"behaviour": "fail", "afterMs": after.as_millis() as u64, "code": code})
@@ -336,6 +345,14 @@ mod tests {
             Behaviour::from(b),
             Behaviour::Approve {
                 after: Duration::from_millis(500)
+            }
+        );
+        let b: BehaviourJson =
+            serde_json::from_str(r#"{"behaviour":"decline-aborted","afterMs":20}"#).unwrap();
+        assert_eq!(
+            Behaviour::from(b),
+            Behaviour::DeclineAborted {
+                after: Duration::from_millis(20)
             }
         );
         let b: BehaviourJson = serde_json::from_str(r#"{"behaviour":"no-app"}"#).unwrap();

@@ -21,6 +21,12 @@ pub enum Behaviour {
         /// When the user has declined, counted from the creation of the session.
         after: Duration,
     },
+    /// Like [`Behaviour::Decline`], but the final status is spelt `ABORTED`, as Signicat's own
+    /// .NET SDK names it (the guide says `ABORT`): clients must read both as the decline.
+    DeclineAborted {
+        /// When the user has declined, counted from the creation of the session.
+        after: Duration,
+    },
     /// `WAITING_FOR_USER` after `min(after / 2, 500 ms)`, then `ERROR` with `error.code = code` at `after`.
     Fail {
         /// When the authentication fails, counted from the creation of the session.
@@ -43,6 +49,8 @@ pub(crate) enum Status {
     Success,
     Error,
     Abort,
+    /// The decline as the .NET SDK spells it.
+    Aborted,
     Cancelled,
     Expired,
 }
@@ -55,6 +63,7 @@ impl Status {
             Status::Success => "SUCCESS",
             Status::Error => "ERROR",
             Status::Abort => "ABORT",
+            Status::Aborted => "ABORTED",
             Status::Cancelled => "CANCELLED",
             Status::Expired => "EXPIRED",
         }
@@ -137,6 +146,12 @@ impl Behaviour {
                 Status::Abort,
                 None,
             ),
+            Behaviour::DeclineAborted { after } => (
+                Some(at((*after / 2).min(SHOWN_AFTER_MAX))),
+                at(*after),
+                Status::Aborted,
+                None,
+            ),
             Behaviour::Fail { after, code } => (
                 Some(at((*after / 2).min(SHOWN_AFTER_MAX))),
                 at(*after),
@@ -214,6 +229,16 @@ mod tests {
         let n = Behaviour::NeverAnswer.timeline(0, 2_000 * MS);
         assert_eq!(n.status_at(1_999 * MS), Status::WaitingForUser);
         assert_eq!(n.status_at(2_000 * MS), Status::Expired);
+    }
+
+    #[test]
+    fn the_other_spelling_of_the_decline_is_final() {
+        let t = Behaviour::DeclineAborted {
+            after: Duration::from_millis(300),
+        }
+        .timeline(0, 10_000 * MS);
+        assert_eq!(t.status_at(300 * MS).as_str(), "ABORTED");
+        assert!(t.status_at(300 * MS).is_final());
     }
 
     #[test]

@@ -27,9 +27,12 @@ fuzz_target!(|data: &[u8]| {
         .filter(|h| !h.is_empty());
     let body = parts.next().unwrap_or_default();
 
-    let api = error_response(status, header, body);
+    // One clock reading for both: the same header must read the same.
+    let now = 1_780_000_000_000;
+    let api = error_response(status, header, body, now);
     assert_eq!(api.http_status, status);
-    assert_eq!(api.retry_after, header.and_then(retry_after));
+    assert_eq!(api.retry_after, header.and_then(|h| retry_after(h, now)));
+    assert!(api.retry_after <= Some(std::time::Duration::from_secs(24 * 60 * 60)));
     for text in [&api.title, &api.detail].into_iter().flatten() {
         assert!(!has_nin_run(text), "unmasked NIN in {text:?}");
     }

@@ -19,10 +19,11 @@ use super::panic::{self, panic_error};
 use super::result::{SafeconvError, SafeconvResult, set_last_error};
 use super::session::{SafeconvOutcome, SafeconvSession};
 use super::strings::read_str;
+use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::request::SafeConversation;
 use crate::session::{Outcome, Session};
-use crate::wait::{CancelToken, WaitOptions};
+use crate::wait::WaitOptions;
 
 /// Identifies a running asynchronous operation, for `safeconv_operation_cancel`. Never 0;
 /// never reused within a process.

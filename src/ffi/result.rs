@@ -199,6 +199,7 @@ impl From<Error> for SafeconvError {
                 TransportErrorKind::Connection => SafeconvResult::SAFECONV_TRANSPORT_CONNECTION,
             },
             Error::Protocol { .. } => SafeconvResult::SAFECONV_PROTOCOL,
+            Error::Cancelled { .. } => SafeconvResult::SAFECONV_CANCELLED,
         };
         details
     }

@@ -4,13 +4,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::config::ClientBuilder;
 use crate::nin::{Nin, NinRules};
 use crate::request::SafeConversation;
 use crate::runtime::BoxFuture;
 use crate::token::{AccessToken as CoreAccessToken, TokenProvider as CoreTokenProvider};
-use crate::wait::{CancelToken, WaitOptions};
+use crate::wait::WaitOptions;
 
 use super::error::SafeconvError;
 use super::types::{Outcome, Session, StartOptions};

@@ -78,6 +78,11 @@ pub enum SafeconvError {
         /// What was wrong (never the body itself, which may hold personal data).
         reason: String,
     },
+    /// The operation was stopped before it had a result.
+    Cancelled {
+        /// What was stopped.
+        reason: String,
+    },
 }
 
 impl fmt::Display for SafeconvError {
@@ -145,6 +150,7 @@ impl From<Error> for SafeconvError {
                 reason: message,
             },
             Error::Protocol { message } => SafeconvError::Protocol { reason: message },
+            Error::Cancelled { message } => SafeconvError::Cancelled { reason: message },
         }
     }
 }
@@ -196,6 +202,7 @@ impl From<SafeconvError> for Error {
                 message: reason,
             },
             SafeconvError::Protocol { reason } => Error::Protocol { message: reason },
+            SafeconvError::Cancelled { reason } => Error::Cancelled { message: reason },
         }
     }
 }

@@ -46,7 +46,7 @@ pub fn check_nin(nin: String, rules: Option<NinRules>) -> Result<NinInfo, Safeco
 /// (`170290*****`).
 #[uniffi::export]
 pub fn mask_nin(nin: String) -> String {
-    crate::nin::mask(nin.trim())
+    crate::nin::mask_nin(nin.trim())
 }
 
 /// The version of the safeconv library the bindings were built from.

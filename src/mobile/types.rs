@@ -99,7 +99,7 @@ pub struct SubjectNin {
 impl fmt::Debug for SubjectNin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SubjectNin")
-            .field("value", &crate::nin::mask(&self.value))
+            .field("value", &crate::nin::mask_nin(&self.value))
             .field("issuing_country", &self.issuing_country)
             .field("kind", &self.kind)
             .finish()

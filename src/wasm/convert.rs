@@ -79,7 +79,7 @@ pub(crate) fn error(e: Error) -> JsValue {
             };
             (e.to_string(), json!({ "reason": reason }))
         }
-        Error::Protocol { .. } => (e.to_string(), json!({})),
+        Error::Protocol { .. } | Error::Cancelled { .. } => (e.to_string(), json!({})),
     };
     details["transient"] = Value::Bool(transient);
     SafeconvError::new(e.kind_code(), &message, &parse(&details)).into()

@@ -14,12 +14,13 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::Error;
 use crate::nin::{Nin, NinRules};
 use crate::request::SafeConversation;
 use crate::session::{Outcome, Session};
-use crate::wait::{CancelToken, WaitOptions};
+use crate::wait::WaitOptions;
 
 mod convert;
 mod token;

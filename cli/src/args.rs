@@ -11,6 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   6 ERROR or INVALID, 7 authentication failed, 8 transport or protocol failure."
 )]
 pub struct Cli {
+    /// Log what the SDK does (retries, token renewals, cancels) to stderr: -v info, -vv debug,
+    /// -vvv trace. NINs are masked; secrets and tokens are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -4,6 +4,7 @@
 mod args;
 mod demo;
 mod exit;
+mod logs;
 mod nin_check;
 mod report;
 mod run;
@@ -17,6 +18,7 @@ use args::{Cli, Command, NinCommand};
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    logs::init(cli.verbose);
     let code = match cli.command {
         Command::Demo(options) => demo::run(options).await,
         Command::Authenticate(options) => run::authenticate(options).await,

@@ -146,12 +146,29 @@ impl Reporter {
         clear_spinner_line();
         eprintln!("safeconv: {error}");
         if self.json {
-            let mut event =
-                json!({"event": "error", "kind": error.kind_code(), "message": error.to_string()});
-            if let Error::Api(api) = error {
-                event["httpStatus"] = json!(api.http_status);
-                event["code"] = json!(api.code);
-                event["traceId"] = json!(api.trace_id);
+            let report = error.report();
+            let mut event = json!({
+                "event": "error",
+                "kind": report.kind.code(),
+                "message": report.message,
+                "transient": report.transient,
+            });
+            let details = [
+                ("field", report.field.map(Value::from)),
+                ("code", report.code.map(Value::from)),
+                ("httpStatus", report.http_status.map(Value::from)),
+                ("traceId", report.trace_id.map(Value::from)),
+                (
+                    "retryAfterMs",
+                    report
+                        .retry_after
+                        .map(|d| Value::from(d.as_millis() as u64)),
+                ),
+            ];
+            for (name, value) in details {
+                if let Some(value) = value {
+                    event[name] = value;
+                }
             }
             emit(event);
         }

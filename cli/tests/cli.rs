@@ -217,7 +217,11 @@ async fn input_and_credential_errors() {
         .env("SAFECONV_BASE_URL", format!("http://127.0.0.1:{port}"));
     let output = run(command).await;
     assert_eq!(output.status.code(), Some(8));
-    assert_eq!(events(&output).last().unwrap()["event"], "error");
+    let error = events(&output).last().unwrap().clone();
+    assert_eq!(error["event"], "error");
+    assert_eq!(error["kind"], "transport");
+    assert_eq!(error["code"], "connect");
+    assert_eq!(error["transient"], true);
 
     let mut command = safeconv(&emulator);
     command
@@ -228,6 +232,33 @@ async fn input_and_credential_errors() {
         Some(2),
         "plain http is refused"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verbose_logs_the_sdk_on_stderr_without_the_nin() {
+    let emulator = emulator().await;
+    let mut command = safeconv(&emulator);
+    command.args(["-vv", "authenticate", "--nin", APPROVER, "--json"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("safeconv: info  session created"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("safeconv: debug"), "{stderr}");
+    assert!(!stderr.contains(APPROVER), "{stderr}");
+    assert!(
+        !stderr.contains(&emulator.config().client_secret),
+        "{stderr}"
+    );
+    // Logs never reach stdout, which stays JSON lines.
+    assert!(events(&output).iter().all(|e| e.get("event").is_some()));
+
+    let mut quiet = safeconv(&emulator);
+    quiet.args(["authenticate", "--nin", APPROVER]);
+    let output = run(quiet).await;
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("session created"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

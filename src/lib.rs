@@ -99,6 +99,13 @@ pub use timestamp::{Timestamp, TimestampError};
 pub use token::{AccessToken, TokenProvider};
 pub use wait::WaitOptions;
 
+/// This SDK's version, from its `Cargo.toml`: every language's package reports the same one.
+///
+/// ```
+/// assert_eq!(safeconv::VERSION.split('.').count(), 3);
+/// ```
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 // Compiles (and so checks) the README's Rust example.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

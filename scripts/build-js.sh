@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the JavaScript package in bindings/js: the safeconv core with its `wasm` feature,
-# linked by the bindings/js cdylib crate (release profile tuned for size, see docs/wasm.md),
-# and wasm-bindgen's ES-module glue written to bindings/js/pkg/.
+# Builds the JavaScript package in bindings/js: the bridge crate there (the core plus the
+# wasm-bindgen API, release profile tuned for size, see docs/wasm.md) for wasm32, and
+# wasm-bindgen's ES-module glue written to bindings/js/pkg/.
 #
 #   scripts/build-js.sh            # release build (what the package ships)
 #   scripts/build-js.sh --dev      # debug build: faster to compile, much bigger

@@ -64,7 +64,7 @@ step() {
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 wasm_test() {
-  (cd "$ROOT" && cargo test -p safeconv --target wasm32-unknown-unknown --features wasm --test wasm)
+  (cd "$ROOT" && cargo test -p safeconv --target wasm32-unknown-unknown --test wasm)
 }
 
 step "wasm-bindgen-test (node)" wasm_test

@@ -73,9 +73,6 @@ pub mod fuzzing;
 mod mobile;
 #[cfg(all(feature = "uniffi", not(target_arch = "wasm32")))]
 uniffi::setup_scaffolding!();
-/// cbindgen:ignore
-#[cfg(all(feature = "wasm", target_arch = "wasm32"))]
-mod wasm;
 
 pub use cancel::CancelToken;
 pub use client::Client;

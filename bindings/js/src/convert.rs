@@ -8,11 +8,9 @@ use serde_json::{Map, Value, json};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::error::{Error, TransportErrorKind};
-use crate::nin::NinError;
-use crate::session::{Outcome, Session};
+use safeconv::{Error, NinError, Outcome, Session};
 
-#[wasm_bindgen(module = "/src/wasm/error.js")]
+#[wasm_bindgen(module = "/src/error.js")]
 extern "C" {
     /// `class SafeconvError extends Error`, defined in error.js and exported with the bindings.
     #[wasm_bindgen(reexport)]
@@ -71,15 +69,8 @@ pub(crate) fn error(e: Error) -> JsValue {
                 "retryAfterMs": api.retry_after.map(|d| d.as_millis() as u64),
             }),
         ),
-        Error::Transport { kind, .. } => {
-            let reason = match kind {
-                TransportErrorKind::Timeout => "timeout",
-                TransportErrorKind::Connect => "connect",
-                TransportErrorKind::Connection => "connection",
-            };
-            (e.to_string(), json!({ "reason": reason }))
-        }
-        Error::Protocol { .. } | Error::Cancelled { .. } => (e.to_string(), json!({})),
+        Error::Transport { kind, .. } => (e.to_string(), json!({ "reason": kind.code() })),
+        _ => (e.to_string(), json!({})),
     };
     details["transient"] = Value::Bool(transient);
     SafeconvError::new(e.kind_code(), &message, &parse(&details)).into()
@@ -169,12 +160,13 @@ pub(crate) fn outcome(outcome: &Outcome) -> JsValue {
             }
             Value::Object(map)
         }
+        other => json!({ "kind": "failed", "status": other.status().as_str() }),
     };
     parse(&value)
 }
 
 /// The result of `checkNin`.
-pub(crate) fn nin_check(result: Result<crate::Nin, NinError>) -> JsValue {
+pub(crate) fn nin_check(result: Result<safeconv::Nin, NinError>) -> JsValue {
     let value = match result {
         Ok(nin) => json!({
             "valid": true,

@@ -1,4 +1,4 @@
-// The error class of the JavaScript API. Imported by src/wasm/convert.rs and re-exported from
+// The error class of the JavaScript API. Imported by src/convert.rs and re-exported from
 // the generated module, so `err instanceof SafeconvError` works for every error the SDK throws.
 
 /** Everything that can go wrong: `kind` says what, the other fields carry the details. */

@@ -14,13 +14,9 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::cancel::CancelToken;
-use crate::client::Client;
-use crate::error::Error;
-use crate::nin::{Nin, NinRules};
-use crate::request::SafeConversation;
-use crate::session::{Outcome, Session};
-use crate::wait::WaitOptions;
+use safeconv::{
+    CancelToken, Client, Error, Nin, NinRules, Outcome, SafeConversation, Session, WaitOptions,
+};
 
 mod convert;
 mod token;

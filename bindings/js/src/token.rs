@@ -7,10 +7,7 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::error::{Error, Result};
-use crate::runtime::BoxFuture;
-use crate::secret::redact_nins;
-use crate::token::{AccessToken, TokenProvider};
+use safeconv::{AccessToken, BoxFuture, Error, Result, TokenProvider, redact_nins};
 
 /// Calls a JavaScript function that returns (a promise of) a token string or
 /// `{ accessToken, expiresIn }` (seconds).

@@ -1,34 +1,87 @@
-//! The page's `tokenProvider()` as a core [`TokenProvider`]: a browser never holds a client
-//! secret, so the token comes from the integrator's backend.
+//! The page's `tokenProvider({ signal })` as a core [`TokenProvider`]: a browser never holds a
+//! client secret, so the token comes from the integrator's backend.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
+use safeconv::{
+    AccessToken, BoxFuture, Error, ErrorReport, Result, TOKEN_PROVIDER_FAILED, TokenProvider,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use safeconv::{AccessToken, BoxFuture, Error, Result, TokenProvider, redact_nins};
+use crate::abort::AbortController;
 
-/// Calls a JavaScript function that returns (a promise of) a token string or
-/// `{ accessToken, expiresIn }` (seconds).
+/// Calls a JavaScript function with `{ signal }` that returns (a promise of) a token string or
+/// `{ accessToken, expiresIn }` (seconds). The signal aborts when the core gives the fetch up
+/// (the operation that needed the token was aborted).
 pub(crate) struct JsTokenProvider {
     provider: Function,
+    /// What the provider threw last, by the failure's description: the `cause` of the error.
+    last_failure: RefCell<Option<(String, JsValue)>>,
+}
+
+/// Aborts the provider's signal if the fetch is dropped before it finished.
+struct AbortUnlessDone(Option<AbortController>);
+
+impl Drop for AbortUnlessDone {
+    fn drop(&mut self) {
+        if let Some(controller) = self.0.take() {
+            controller.abort();
+        }
+    }
 }
 
 impl JsTokenProvider {
     pub(crate) fn new(provider: Function) -> Self {
-        JsTokenProvider { provider }
+        JsTokenProvider {
+            provider,
+            last_failure: RefCell::new(None),
+        }
     }
 
     async fn fetch(&self) -> Result<AccessToken> {
+        let controller = AbortController::new();
+        let context = Object::new();
+        let _ = Reflect::set(&context, &"signal".into(), &controller.signal());
+        let mut abort = AbortUnlessDone(Some(controller));
         let returned = self
             .provider
-            .call0(&JsValue::UNDEFINED)
-            .map_err(|e| provider_failed("threw", &e))?;
-        let resolved = JsFuture::from(Promise::resolve(&returned))
-            .await
-            .map_err(|e| provider_failed("rejected", &e))?;
-        access_token(&resolved)
+            .call1(&JsValue::UNDEFINED, &context)
+            .map_err(|e| self.failed("threw", e))?;
+        let resolved = JsFuture::from(Promise::resolve(&returned)).await;
+        abort.0 = None;
+        access_token(&resolved.map_err(|e| self.failed("rejected", e))?)
+    }
+
+    /// The provider threw or rejected: keep its message (the core masks NINs) and what it threw.
+    fn failed(&self, how: &str, thrown: JsValue) -> Error {
+        let message = thrown
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| thrown.as_string())
+            .unwrap_or_else(|| "no message".to_owned());
+        let error = Error::token_provider_failed(format!("tokenProvider() {how}: {message}"));
+        if let Some(detail) = error.report().detail {
+            *self.last_failure.borrow_mut() = Some((detail, thrown));
+        }
+        error
+    }
+
+    /// What the provider threw for the failure `report` describes, if it is that failure.
+    pub(crate) fn cause_of(&self, report: &ErrorReport) -> JsValue {
+        let mut last = self.last_failure.borrow_mut();
+        match (&*last, report.code.as_deref(), &report.detail) {
+            (Some((detail, _)), Some(TOKEN_PROVIDER_FAILED), Some(reported))
+                if detail == reported =>
+            {
+                last.take()
+                    .map(|(_, thrown)| thrown)
+                    .unwrap_or(JsValue::UNDEFINED)
+            }
+            _ => JsValue::UNDEFINED,
+        }
     }
 }
 
@@ -77,20 +130,6 @@ fn bad_result(why: &str) -> Error {
     Error::Authentication {
         error: "invalid_token_provider_result".to_owned(),
         description: Some(format!("tokenProvider() {why}")),
-        http_status: None,
-    }
-}
-
-/// The provider threw or rejected: keep its message (NINs masked), so the page's own error shows.
-fn provider_failed(how: &str, thrown: &JsValue) -> Error {
-    let message = thrown
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| thrown.as_string())
-        .unwrap_or_else(|| "no message".to_owned());
-    Error::Authentication {
-        error: "token_provider_failed".to_owned(),
-        description: Some(format!("tokenProvider() {how}: {}", redact_nins(&message))),
         http_status: None,
     }
 }

@@ -12,6 +12,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 mode=release
 [ "${1:-}" = "--dev" ] && mode=dev
 
+# One version: the npm package's must be the one in Cargo.toml (the JS `version` export is the
+# core's, from the same file).
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1)"
+npm_version="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/bindings/js/package.json" | head -n1)"
+if [ "$version" != "$npm_version" ]; then
+  echo "bindings/js/package.json has version $npm_version, Cargo.toml $version; fix it with:" >&2
+  echo "  (cd bindings/js && npm pkg set version=$version)" >&2
+  exit 1
+fi
+
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n1)"
 : "${WASM_BINDGEN_VERSION:?cannot find the wasm-bindgen pin in Cargo.toml}"
 

@@ -26,6 +26,17 @@ fn slow_create(emulator: &safeconv_emulator::Emulator) {
     );
 }
 
+/// A token that a task cancels after `delay`.
+fn cancelled_after(delay: Duration) -> CancelToken {
+    let cancel = CancelToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        trigger.cancel();
+    });
+    cancel
+}
+
 /// The one session the emulator holds, once it is `CANCELLED`.
 async fn the_only_session_is_cancelled(emulator: &safeconv_emulator::Emulator) -> bool {
     eventually(|| {
@@ -65,12 +76,7 @@ async fn a_start_cancelled_under_way_returns_at_once_and_cancels_what_it_made() 
     let conversation = client
         .conversation(SILENT, &StartOptions::default())
         .unwrap();
-    let cancel = CancelToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        trigger.cancel();
-    });
+    let cancel = cancelled_after(Duration::from_millis(150));
 
     let started = Instant::now();
     let result = client
@@ -143,12 +149,7 @@ async fn a_start_given_up_while_its_token_is_fetched_sends_nothing() {
     let conversation = stalled
         .conversation(SILENT, &StartOptions::default())
         .unwrap();
-    let cancel = CancelToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        trigger.cancel();
-    });
+    let cancel = cancelled_after(Duration::from_millis(150));
 
     let error = stalled
         .start_safe_conversation_with(&conversation, &cancel)

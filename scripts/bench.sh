@@ -154,13 +154,13 @@ SIZES_JSON=$OUT/sizes.json
     a=$TARGET_DIR/release/libsafeconv.a
     strip -o "$OUT/libsafeconv.stripped.so" "$so"
     strip --strip-debug -o "$OUT/libsafeconv.stripped.a" "$a"
-    # wasm: the JavaScript package (bindings/js, the `wasm` feature) through wasm-bindgen when
+    # wasm: the JavaScript package (bindings/js, the bridge crate) through wasm-bindgen when
     # it is there; otherwise the core alone.
     wasm=
     if [ -f bindings/js/Cargo.toml ] &&
         (cd bindings/js && cargo build --target wasm32-unknown-unknown --release >&2); then
         wasm=$TARGET_DIR/wasm32-unknown-unknown/release/safeconv_js.wasm
-        wasm_how="bindings/js (core + wasm feature), cargo build --target wasm32-unknown-unknown --release"
+        wasm_how="bindings/js (core + JS bridge), cargo build --target wasm32-unknown-unknown --release"
         if command -v wasm-bindgen >/dev/null &&
             wasm-bindgen --target web --out-dir "$OUT/js" --out-name safeconv --no-typescript \
                 --remove-name-section --remove-producers-section "$wasm" >&2; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the JavaScript package in bindings/js: the safeconv core with its `wasm` feature,
-# linked by the bindings/js cdylib crate (release profile tuned for size, see docs/wasm.md),
-# and wasm-bindgen's ES-module glue written to bindings/js/pkg/.
+# Builds the JavaScript package in bindings/js: the bridge crate there (the core plus the
+# wasm-bindgen API, release profile tuned for size, see docs/wasm.md) for wasm32, and
+# wasm-bindgen's ES-module glue written to bindings/js/pkg/.
 #
 #   scripts/build-js.sh            # release build (what the package ships)
 #   scripts/build-js.sh --dev      # debug build: faster to compile, much bigger
@@ -11,6 +11,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 mode=release
 [ "${1:-}" = "--dev" ] && mode=dev
+
+# One version: the npm package's must be the one in Cargo.toml (the JS `version` export is the
+# core's, from the same file).
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1)"
+npm_version="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/bindings/js/package.json" | head -n1)"
+if [ "$version" != "$npm_version" ]; then
+  echo "bindings/js/package.json has version $npm_version, Cargo.toml $version; fix it with:" >&2
+  echo "  (cd bindings/js && npm pkg set version=$version)" >&2
+  exit 1
+fi
 
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n1)"
 : "${WASM_BINDGEN_VERSION:?cannot find the wasm-bindgen pin in Cargo.toml}"

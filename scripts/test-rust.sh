@@ -25,5 +25,9 @@ log "the core for wasm32-unknown-unknown"
 rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
 cargo build -p safeconv --lib --target wasm32-unknown-unknown
 
-log "cargo clippy for wasm32 (with the wasm bindings)"
-cargo clippy -p safeconv --lib --test wasm --target wasm32-unknown-unknown --features wasm -- -D warnings
+log "cargo clippy for wasm32 (the core and its wasm tests)"
+cargo clippy -p safeconv --lib --test wasm --target wasm32-unknown-unknown -- -D warnings
+
+log "cargo fmt + clippy: the JavaScript bridge (bindings/js, its own workspace; wasm32)"
+(cd bindings/js && cargo fmt -- --check &&
+  CARGO_TARGET_DIR="$TARGET_DIR" cargo clippy --target wasm32-unknown-unknown -- -D warnings)

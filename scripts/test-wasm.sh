@@ -4,7 +4,9 @@
 #   2. tests/wasm.rs with wasm-bindgen-test in headless Chromium (the same, as CORS requests)
 #   3. bindings/js/test/api.test.mjs with node --test            (the JavaScript API as pages use it)
 #   4. tsc --strict on bindings/js/test/usage.ts                 (the TypeScript declarations)
-#   5. examples/web/test/e2e.test.mjs: the "verify caller" panel driven in Chromium (playwright-core)
+#   5. bindings/js/test/package.test.mjs: the `npm pack` tarball (scripts/pack-js.sh) installed into
+#      a fresh project, imported from Node, bundled with esbuild into a page run in Chromium
+#   6. examples/web/test/e2e.test.mjs: the "verify caller" panel driven in Chromium (playwright-core)
 # On a fresh Debian 12 machine it installs what is missing first: the wasm32 target,
 # wasm-bindgen-cli (the version Cargo.toml pins), chromium + chromium-driver, the npm dev packages.
 # Ends with `wasm tests: N passed, M failed` and exits non-zero if anything failed.
@@ -64,7 +66,7 @@ step() {
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 wasm_test() {
-  (cd "$ROOT" && cargo test -p safeconv --target wasm32-unknown-unknown --features wasm --test wasm)
+  (cd "$ROOT" && cargo test -p safeconv --target wasm32-unknown-unknown --test wasm)
 }
 
 step "wasm-bindgen-test (node)" wasm_test
@@ -98,6 +100,17 @@ typecheck() {
   fi
 }
 step "typescript declarations" typecheck
+
+package_test() {
+  local dest tarball
+  dest="$(mktemp -d)"
+  tarball="$("$ROOT/scripts/pack-js.sh" "$dest")" &&
+    (cd "$ROOT/bindings/js" && SAFECONV_PACKAGE="$tarball" CHROMIUM_BIN="$CHROMIUM" node --test test/package.test.mjs)
+  local status=$?
+  rm -rf "$dest"
+  return $status
+}
+step "npm package (tarball, fresh project, Node, esbuild + chromium)" package_test
 
 step "e2e examples/web (chromium)" bash -c "cd '$ROOT/examples/web' && CHROMIUM_BIN='$CHROMIUM' node --test test/e2e.test.mjs"
 

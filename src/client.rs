@@ -62,7 +62,9 @@ pub(crate) struct Inner {
 
 /// The requests that carry a bearer token.
 enum Call<'a> {
-    Create(&'a [u8]),
+    /// The body, and a token tripped when the start is given up: until the request goes out
+    /// (while a token is fetched, or between attempts), that stops it.
+    Create(&'a [u8], &'a CancelToken),
     Get(&'a str),
     Cancel(&'a str),
 }
@@ -138,9 +140,10 @@ impl Client {
             .await
     }
 
-    /// [`Client::start_safe_conversation`] that `cancel` can stop: cancelled before anything
-    /// was sent, nothing is sent; cancelled while the create is under way, it returns
-    /// [`Error::Cancelled`] at once, and the session the create makes is cancelled at Signicat.
+    /// [`Client::start_safe_conversation`] that `cancel` can stop: cancelled before the create
+    /// was sent (also while its token is fetched: the fetch is dropped), nothing is sent;
+    /// cancelled while the create is under way, it returns [`Error::Cancelled`] at once, and the
+    /// session the create makes is cancelled at Signicat.
     ///
     /// ```no_run
     /// # async fn run(client: safeconv::Client, conversation: safeconv::SafeConversation) {
@@ -194,10 +197,21 @@ impl Client {
         let (answer, answered) = oneshot::channel::<Result<Session>>();
         let client = self.clone();
         let task = async move {
+            let mut answer = answer;
             if answer.is_canceled() {
                 return; // Given up before anything was sent.
             }
-            let result = client.create_once(&body, check).await;
+            let unsent = CancelToken::new();
+            let create = client.create_once(&body, check, &unsent);
+            let mut create = std::pin::pin!(create);
+            let result = match select(&mut create, answer.cancellation()).await {
+                Either::Left((result, _)) => result,
+                // Given up: a create not yet sent stops, one under way finishes (below).
+                Either::Right(_) => {
+                    unsent.cancel();
+                    create.await
+                }
+            };
             if let Err(Ok(session)) = answer.send(result) {
                 client
                     .cancel_abandoned(&session, "its start was given up")
@@ -239,15 +253,20 @@ impl Client {
     ) -> Result<Session> {
         let body = serde_json::to_vec(request)
             .map_err(|e| Error::invalid_input("request", format!("cannot be encoded: {e}")))?;
-        self.create_once(&body, check).await
+        self.create_once(&body, check, &CancelToken::new()).await
     }
 
     /// Sends the create (retried only where Signicat certainly did not act) and checks the
     /// answer. A session that came back unusable is cancelled, not left running.
-    async fn create_once(&self, body: &[u8], check: Option<Check>) -> Result<Session> {
+    async fn create_once(
+        &self,
+        body: &[u8],
+        check: Option<Check>,
+        unsent: &CancelToken,
+    ) -> Result<Session> {
         // Boxed so that the futures of callers that start a session and then wait for it stay
         // small while they wait (see `Client::wait`).
-        let session = Box::pin(self.call(Call::Create(body), Retry::NotReceived)).await?;
+        let session = Box::pin(self.call(Call::Create(body, unsent), Retry::NotReceived)).await?;
         if session.id.is_empty() {
             return Err(Error::protocol("the created session has no id"));
         }
@@ -383,7 +402,8 @@ impl Client {
             };
             let pause = error.retry_after().unwrap_or_else(|| backoff.next_delay());
             tracing::warn!(attempt, error = %error, "request failed; retrying");
-            runtime::sleep(pause.min(MAX_RETRY_AFTER)).await;
+            call.before_sending(runtime::sleep(pause.min(MAX_RETRY_AFTER)))
+                .await?;
             attempt += 1;
         }
     }
@@ -391,7 +411,9 @@ impl Client {
     /// One request, plus one more with a fresh token if the first token was rejected.
     async fn call_once(&self, call: &Call<'_>) -> Result<Session> {
         let inner = &*self.inner;
-        let mut bearer = inner.tokens.get(&inner.transport).await?;
+        let mut bearer = call
+            .before_sending(inner.tokens.get(&inner.transport))
+            .await??;
         let mut token_rejected_once = false;
         loop {
             let response = inner
@@ -403,7 +425,9 @@ impl Client {
                 401 if !token_rejected_once => {
                     tracing::debug!("access token rejected; fetching a new one");
                     inner.tokens.invalidate(&bearer);
-                    bearer = inner.tokens.get(&inner.transport).await?;
+                    bearer = call
+                        .before_sending(inner.tokens.get(&inner.transport))
+                        .await??;
                     token_rejected_once = true;
                 }
                 _ => return Err(Error::Api(Box::new(transport::api_error(&response)))),
@@ -414,7 +438,7 @@ impl Client {
     fn build(&self, call: &Call<'_>, token: &str) -> reqwest::RequestBuilder {
         let inner = &*self.inner;
         let (method, mut url) = match call {
-            Call::Create(_) => (Method::POST, inner.sessions_url.clone()),
+            Call::Create(..) => (Method::POST, inner.sessions_url.clone()),
             Call::Get(id) => (Method::GET, session_url(&inner.sessions_url, id, None)),
             Call::Cancel(id) => (
                 Method::POST,
@@ -430,7 +454,7 @@ impl Client {
             .request(method, url)
             .bearer_auth(token);
         match call {
-            Call::Create(body) => request
+            Call::Create(body, _) => request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.to_vec()),
             Call::Get(_) | Call::Cancel(_) => request,
@@ -460,6 +484,28 @@ fn check_session_id(id: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+impl Call<'_> {
+    /// Runs `step`, a step before the request is sent; a create whose start is given up first
+    /// stops there with [`Error::Cancelled`] (nothing sent, the step dropped: a token provider
+    /// sees its fetch abandoned).
+    async fn before_sending<T>(&self, step: impl Future<Output = T>) -> Result<T> {
+        let Call::Create(_, unsent) = self else {
+            return Ok(step.await);
+        };
+        if unsent.is_cancelled() {
+            return Err(Error::cancelled(
+                "the start was given up before its create was sent",
+            ));
+        }
+        match select(std::pin::pin!(step), std::pin::pin!(unsent.cancelled())).await {
+            Either::Left((done, _)) => Ok(done),
+            Either::Right(_) => Err(Error::cancelled(
+                "the start was given up before its create was sent",
+            )),
+        }
+    }
 }
 
 impl Retry {

@@ -73,9 +73,6 @@ pub mod fuzzing;
 mod mobile;
 #[cfg(all(feature = "uniffi", not(target_arch = "wasm32")))]
 uniffi::setup_scaffolding!();
-/// cbindgen:ignore
-#[cfg(all(feature = "wasm", target_arch = "wasm32"))]
-mod wasm;
 
 pub use cancel::CancelToken;
 pub use client::Client;
@@ -98,6 +95,13 @@ pub use session::{Outcome, Session, SessionError, Status, Subject, SubjectNin};
 pub use timestamp::{Timestamp, TimestampError};
 pub use token::{AccessToken, TokenProvider};
 pub use wait::WaitOptions;
+
+/// This SDK's version, from its `Cargo.toml`: every language's package reports the same one.
+///
+/// ```
+/// assert_eq!(safeconv::VERSION.split('.').count(), 3);
+/// ```
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 // Compiles (and so checks) the README's Rust example.
 #[cfg(doctest)]

@@ -4,13 +4,14 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
 use safeconv::{
-    CancelToken, ClientOptions, Error, LogLevel, LogRecord, LogSink, NinRules, Operations, Outcome,
-    StartOptions, WaitOptions,
+    AccessToken, BoxFuture, CancelToken, ClientOptions, Error, LogLevel, LogRecord, LogSink,
+    NinRules, Operations, Outcome, StartOptions, TokenProvider, WaitOptions,
 };
 use safeconv_emulator::{Behaviour, Endpoint, Fault};
 
@@ -23,6 +24,17 @@ fn slow_create(emulator: &safeconv_emulator::Emulator) {
         Fault::Slow { delay: SLOW_CREATE },
         1,
     );
+}
+
+/// A token that a task cancels after `delay`.
+fn cancelled_after(delay: Duration) -> CancelToken {
+    let cancel = CancelToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        trigger.cancel();
+    });
+    cancel
 }
 
 /// The one session the emulator holds, once it is `CANCELLED`.
@@ -64,12 +76,7 @@ async fn a_start_cancelled_under_way_returns_at_once_and_cancels_what_it_made() 
     let conversation = client
         .conversation(SILENT, &StartOptions::default())
         .unwrap();
-    let cancel = CancelToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        trigger.cancel();
-    });
+    let cancel = cancelled_after(Duration::from_millis(150));
 
     let started = Instant::now();
     let result = client
@@ -101,6 +108,77 @@ async fn a_start_cancelled_beforehand_sends_nothing() {
     assert!(matches!(error, Error::Cancelled { .. }), "{error:?}");
     let counters = emulator.counters();
     assert_eq!((counters.token_requests, counters.create_requests), (0, 0));
+}
+
+/// A token provider that never answers and notes when its fetch is dropped.
+struct StalledProvider {
+    dropped: Arc<AtomicBool>,
+}
+
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+impl TokenProvider for StalledProvider {
+    fn access_token(&self) -> BoxFuture<'_, Result<AccessToken, Error>> {
+        let noted = SetOnDrop(self.dropped.clone());
+        Box::pin(async move {
+            let _noted = noted;
+            std::future::pending().await
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_start_given_up_while_its_token_is_fetched_sends_nothing() {
+    let emulator = emulator().await;
+    let dropped = Arc::new(AtomicBool::new(false));
+    let stalled = ClientOptions {
+        account_id: emulator.config().account_id.clone(),
+        base_url: Some(emulator.url()),
+        ..ClientOptions::default()
+    }
+    .build(Some(Arc::new(StalledProvider {
+        dropped: dropped.clone(),
+    })))
+    .unwrap();
+    let conversation = stalled
+        .conversation(SILENT, &StartOptions::default())
+        .unwrap();
+    let cancel = cancelled_after(Duration::from_millis(150));
+
+    let error = stalled
+        .start_safe_conversation_with(&conversation, &cancel)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Cancelled { .. }), "{error:?}");
+    assert!(stalled.wait_for_cleanup(Duration::from_secs(5)).await);
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "the token fetch was dropped"
+    );
+    assert_eq!(emulator.counters().create_requests, 0);
+
+    // The same when the start's future is dropped, with a slow token endpoint.
+    let client = client(&emulator);
+    emulator.inject(Some(Endpoint::Token), Fault::Slow { delay: SLOW_CREATE }, 1);
+    let given_up = tokio::time::timeout(
+        Duration::from_millis(150),
+        client.start_safe_conversation(&conversation),
+    )
+    .await;
+    assert!(
+        given_up.is_err(),
+        "the start should still be fetching its token"
+    );
+    assert!(client.wait_for_cleanup(Duration::from_secs(5)).await);
+    tokio::time::sleep(SLOW_CREATE).await;
+    let counters = emulator.counters();
+    assert_eq!((counters.token_requests, counters.create_requests), (1, 0));
 }
 
 #[tokio::test]

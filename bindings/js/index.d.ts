@@ -1,5 +1,8 @@
-// Types for the safeconv JavaScript API (hand-written; the implementation is src/wasm in the
-// safeconv repository, compiled to WebAssembly).
+// Types for the safeconv JavaScript API (hand-written; the implementation is the bindings/js
+// crate in the safeconv repository, compiled to WebAssembly).
+
+/** This package's version, the version of the safeconv core it was built from (e.g. `0.1.0`). */
+export const version: string;
 
 /** A session status as Signicat spells it. Unknown future values are passed through. */
 export type SessionStatus =
@@ -19,6 +22,15 @@ export type SessionStatus =
  */
 export type TokenProviderResult = string | { readonly accessToken: string; readonly expiresIn?: number };
 
+/** What `tokenProvider` is called with. */
+export interface TokenProviderContext {
+  /**
+   * Aborted when the SDK gives the fetch up (the call that needed the token was aborted): pass it
+   * on to your `fetch`.
+   */
+  readonly signal: AbortSignal;
+}
+
 export interface ClientOptions {
   /**
    * The Authentication API's base URL: Signicat (`https://api.signicat.com`, the default) or
@@ -30,9 +42,10 @@ export interface ClientOptions {
   /**
    * Returns an access token for Signicat's API, typically by calling your own backend, which
    * holds the client secret. A browser must never hold the secret. Called only when no cached
-   * token is fresh, one call at a time; if it throws, the call fails with kind `authentication`.
+   * token is fresh, one call at a time; if it throws, the call fails with kind `authentication`
+   * (code `token_provider_failed`, what it threw as `cause`).
    */
-  readonly tokenProvider: () => Promise<TokenProviderResult> | TokenProviderResult;
+  readonly tokenProvider: (context: TokenProviderContext) => Promise<TokenProviderResult> | TokenProviderResult;
   /** Pause between two status polls in ms (default 2000; at least 1000 against a remote host). */
   readonly pollIntervalMs?: number;
   /** Time one HTTP request may take in ms (default 10000). */
@@ -69,6 +82,18 @@ export interface StartOptions {
   readonly requestedLoa?: 'low' | 'substantial' | 'high';
   /** Session lifetime in seconds (Signicat raises values under 300 to 300). */
   readonly sessionLifetime?: number;
+  /**
+   * Aborting it stops the start: the promise rejects with an `AbortError` (a `TimeoutError` for
+   * `AbortSignal.timeout()`), nothing is sent if the create had not gone out yet, and a session
+   * it created is cancelled at Signicat, so no request is left on the caller's phone.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** The options of `getSession()` and `cancel()`. */
+export interface CallOptions {
+  /** Aborting it rejects the call with an `AbortError` (a `TimeoutError` for `AbortSignal.timeout()`). */
+  readonly signal?: AbortSignal;
 }
 
 /** The national identity number of a verified person. Do not log `value`. */
@@ -105,11 +130,15 @@ export interface SessionFailure {
   readonly detail?: string;
 }
 
-/** How a session ended. Switch on `kind`. */
+/**
+ * How a session ended. Switch on `kind`. A wait stopped by its `signal` or `timeoutMs` rejects
+ * (an `AbortError` or `TimeoutError`) instead: none of these is an abort.
+ */
 export type Outcome =
   | { readonly kind: 'success'; readonly status: 'SUCCESS'; readonly subject: Subject }
-  /** The caller declined in the BankID app. */
-  | { readonly kind: 'aborted'; readonly status: 'ABORT' }
+  /** The caller said no in the BankID app (Signicat's status `ABORT`, also spelt `ABORTED`). */
+  | { readonly kind: 'declined'; readonly status: 'ABORT' }
+  /** Cancelled with `session.cancel()`, or by another client. */
   | { readonly kind: 'cancelled'; readonly status: 'CANCELLED' }
   /** The caller did not answer in time. */
   | { readonly kind: 'expired'; readonly status: 'EXPIRED' }
@@ -122,7 +151,7 @@ export interface SessionState {
   readonly id: string;
   readonly status: SessionStatus;
   readonly statusDetail?: string;
-  /** The words the agent reads to the caller. */
+  /** The words the agent reads to the caller (kept after the session ended). */
   readonly bindingMessage?: string;
   readonly expiresAt?: Date;
   readonly accountId?: string;
@@ -149,11 +178,16 @@ export interface WaitOptions {
   /** Called with the new state each time the status changes, the final one included. */
   readonly onStatus?: (state: SessionState) => void;
   /**
-   * Aborting it cancels the session at Signicat; `wait()` then resolves to what really happened
-   * (`cancelled`, or `success` if the caller confirmed first) instead of rejecting.
+   * Aborting it cancels the session at Signicat and rejects with an `AbortError` (a
+   * `TimeoutError` for `AbortSignal.timeout()`), `cause` the signal's reason. If the session had
+   * ended otherwise before the cancel reached Signicat (the caller confirmed or declined first),
+   * `wait()` resolves to that outcome instead.
    */
   readonly signal?: AbortSignal;
-  /** Give up (and cancel the session) after this many ms; default: the session's `expiresAt`. */
+  /**
+   * Give up after this many ms, as `signal: AbortSignal.timeout(timeoutMs)` would: the session
+   * is cancelled and `wait()` rejects with a `TimeoutError`. Default: the session's `expiresAt`.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -162,7 +196,10 @@ export class Session {
   private constructor();
   /** The session id (quote it to support; `client.getSession(id)` picks the session up again). */
   readonly id: string;
-  /** The words the agent reads aloud; the caller confirms the same words in the BankID app. */
+  /**
+   * The words the agent reads aloud; the caller confirms the same words in the BankID app. Stays
+   * readable for the session's lifetime, also after it ended.
+   */
   readonly bindingMessage: string | undefined;
   /** When the session expires. */
   readonly expiresAt: Date | undefined;
@@ -172,16 +209,17 @@ export class Session {
   readonly state: SessionState;
   /**
    * Polls until the session ends and resolves to the outcome. Transient failures are retried;
-   * rejects (with a `SafeconvError`) only when the outcome could not be learned.
+   * rejects (with a `SafeconvError`) when aborted or timed out, or when the outcome could not be
+   * learned.
    */
   wait(options?: WaitOptions): Promise<Outcome>;
   /**
    * Cancels the session at Signicat and resolves to how it ended: `cancelled`, or `success` if
-   * the caller confirmed first. A `wait()` in progress resolves to the same outcome.
+   * the caller confirmed first. Every `wait()` on the session resolves to the same outcome.
    */
-  cancel(): Promise<Outcome>;
+  cancel(options?: CallOptions): Promise<Outcome>;
   toJSON(): SessionState;
-  /** Frees the wasm memory now instead of at garbage collection. */
+  /** Frees the wasm memory now instead of at garbage collection; a later call fails. */
   free(): void;
 }
 
@@ -195,8 +233,8 @@ export class SafeconvClient {
    */
   startSafeConversation(options: StartOptions | string): Promise<Session>;
   /** Reads a session by id, e.g. to wait for it again after a page reload. */
-  getSession(id: string): Promise<Session>;
-  /** Frees the wasm memory now instead of at garbage collection. */
+  getSession(id: string, options?: CallOptions): Promise<Session>;
+  /** Frees the wasm memory now instead of at garbage collection; a later call fails. */
   free(): void;
 }
 
@@ -237,13 +275,25 @@ export type SafeconvErrorKind =
   /** No answer: timeout, refused or dropped connection, CORS (`reason`). */
   | 'transport'
   /** An answer the SDK cannot read. */
-  | 'protocol';
+  | 'protocol'
+  /** The call was aborted through its `signal` (`name` is `AbortError`; `cause` the reason). */
+  | 'aborted'
+  /** The call's `signal` timed out, or `timeoutMs` passed (`name` is `TimeoutError`). */
+  | 'timeout'
+  /** The operation was stopped before it had a result. */
+  | 'cancelled';
 
 /** Every error the SDK throws or rejects with. Messages never contain a NIN, secret or token. */
 export class SafeconvError extends Error {
   private constructor();
-  readonly name: 'SafeconvError';
+  /** `AbortError` (kind `aborted`) and `TimeoutError` (kind `timeout`) as the DOM names them. */
+  readonly name: 'SafeconvError' | 'AbortError' | 'TimeoutError';
   readonly kind: SafeconvErrorKind;
+  /**
+   * What caused it, where there is something: the signal's reason (`aborted`, `timeout`), what
+   * `tokenProvider` threw (`authentication`), the glue's error (a call after `free()`).
+   */
+  cause?: unknown;
   /** `invalid-input`: the option, e.g. `accountId`; `invalid-nin`: `nin`. */
   readonly field?: string;
   /**
@@ -266,3 +316,36 @@ export class SafeconvError extends Error {
   /** Whether trying again later may succeed. */
   readonly transient: boolean;
 }
+
+/** How important a log record is. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** One log record of the SDK (NINs masked). */
+export interface LogRecord {
+  readonly level: LogLevel;
+  /** Where it comes from, e.g. `safeconv::wait`. */
+  readonly target: string;
+  /** What happened, e.g. `session created`. */
+  readonly message: string;
+  /** Structured fields, e.g. `{ session_id: '…' }`. */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** Anything with console's methods: `console` itself, or a logger such as pino's. */
+export interface ConsoleLike {
+  error?(...data: unknown[]): void;
+  warn(...data: unknown[]): void;
+  info?(...data: unknown[]): void;
+  debug?(...data: unknown[]): void;
+}
+
+/**
+ * Sends the SDK's log records (token fetches, retries, cancels, status changes; NINs masked) from
+ * `level` up (default `info`) to `logger`: a function called with each `LogRecord`, or a
+ * console-like object whose method for the level gets `"target: message"` and the fields. One
+ * logger for the whole module; `null` stops logging.
+ */
+export function setLogger(
+  logger: ((record: LogRecord) => void) | ConsoleLike | null,
+  options?: { readonly level?: LogLevel },
+): void;

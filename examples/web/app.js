@@ -91,7 +91,7 @@ function showOutcome(outcome) {
       ]);
       break;
     }
-    case 'aborted':
+    case 'declined':
       showResult('Not verified: the caller declined', 'failure', []);
       break;
     case 'cancelled':
@@ -143,7 +143,9 @@ async function verify(nin) {
     });
     showOutcome(outcome);
   } catch (error) {
-    showError(error);
+    // Cancel aborts the wait (an AbortError); the session is then cancelled at Signicat.
+    if (error instanceof SafeconvError && error.name === 'AbortError') showOutcome({ kind: 'cancelled' });
+    else showError(error);
   } finally {
     controller = null;
   }

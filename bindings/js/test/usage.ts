@@ -4,6 +4,9 @@ import {
   SafeconvClient,
   SafeconvError,
   checkNin,
+  setLogger,
+  version,
+  type LogRecord,
   type NinCheck,
   type Outcome,
   type SessionState,
@@ -13,8 +16,8 @@ import {
 
 declare function show(text: string): void;
 
-async function tokenFromMyBackend(): Promise<{ accessToken: string; expiresIn: number }> {
-  const response = await fetch('/api/safeconv-token', { method: 'POST' });
+async function tokenFromMyBackend({ signal }: { signal: AbortSignal }): Promise<{ accessToken: string; expiresIn: number }> {
+  const response = await fetch('/api/safeconv-token', { method: 'POST', signal });
   const body = (await response.json()) as { accessToken: string; expiresIn: number };
   return body;
 }
@@ -30,7 +33,7 @@ export async function verifyCaller(nin: string, signal: AbortSignal): Promise<st
     tokenProvider: tokenFromMyBackend,
   });
   try {
-    const session = await client.startSafeConversation({ nin, attributes: ['name', 'nin'], language: 'nb' });
+    const session = await client.startSafeConversation({ nin, attributes: ['name', 'nin'], language: 'nb', signal });
     show(session.bindingMessage ?? '');
     const expires: Date | undefined = session.expiresAt;
     show(String(expires?.getTime()));
@@ -48,14 +51,17 @@ export async function verifyCaller(nin: string, signal: AbortSignal): Promise<st
       }
       case 'failed':
         return `failed: ${outcome.error?.code ?? outcome.status}`;
-      case 'aborted':
+      case 'declined':
       case 'cancelled':
       case 'expired':
         return outcome.status;
     }
   } catch (error) {
+    if (error instanceof SafeconvError && error.name === 'AbortError') return `aborted: ${String(error.cause)}`;
     if (error instanceof SafeconvError) {
       switch (error.kind) {
+        case 'timeout':
+          return 'gave up waiting';
         case 'api':
           return `Signicat said ${error.httpStatus ?? '?'} ${error.code ?? ''} (trace ${error.traceId ?? '-'})`;
         case 'invalid-input':
@@ -69,8 +75,8 @@ export async function verifyCaller(nin: string, signal: AbortSignal): Promise<st
 }
 
 export async function resume(client: SafeconvClient, id: string): Promise<Outcome> {
-  const session = await client.getSession(id);
-  const outcome = await session.cancel();
+  const session = await client.getSession(id, { signal: AbortSignal.timeout(5000) });
+  const outcome = await session.cancel({ signal: AbortSignal.timeout(5000) });
   if (outcome.kind === 'success') show(outcome.subject.name ?? '');
   return outcome;
 }
@@ -85,3 +91,14 @@ void new SafeconvClient({ accountId: 'a', tokenProvider: () => 't' }).startSafeC
 declare const someOutcome: Outcome;
 // @ts-expect-error only a success has a subject
 void someOutcome.subject;
+// @ts-expect-error the caller's no is 'declined': 'aborted' is what a signal does
+void (someOutcome.kind === 'aborted');
+// @ts-expect-error getSession's options take a signal, not a timeout
+void new SafeconvClient({ accountId: 'a', tokenProvider: () => 't' }).getSession('id', { timeoutMs: 5 });
+
+setLogger((record: LogRecord) => show(`${record.level} ${record.target}: ${record.message} ${record.fields['session_id'] ?? ''}`), { level: 'debug' });
+setLogger(console, { level: 'warn' });
+setLogger(null);
+// @ts-expect-error not a level
+setLogger(console, { level: 'loud' });
+show(version);

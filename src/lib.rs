@@ -69,11 +69,6 @@ pub mod fuzzing;
 // The C header comes from src/ffi alone: cbindgen must not read the other bridges, which
 // reuse its type names (SafeconvClient, SafeconvError) and import JS functions.
 /// cbindgen:ignore
-#[cfg(all(feature = "uniffi", not(target_arch = "wasm32")))]
-mod mobile;
-#[cfg(all(feature = "uniffi", not(target_arch = "wasm32")))]
-uniffi::setup_scaffolding!();
-/// cbindgen:ignore
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]
 mod wasm;
 

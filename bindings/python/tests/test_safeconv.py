@@ -88,6 +88,16 @@ def test_declined_is_aborted(emulator, client):
     assert run(flow()).is_aborted()
 
 
+def test_declined_as_aborted_is_aborted(emulator, client):
+    # Signicat's .NET SDK spells the decline ABORTED: the same outcome.
+    emulator.user(NIN_DECLINE, "decline-aborted", afterMs=200)
+
+    async def flow():
+        return await client.wait(await client.start_safe_conversation(NIN_DECLINE))
+
+    assert run(flow()).is_aborted()
+
+
 def test_failed_keeps_the_error_code(emulator, client):
     emulator.user(NIN_FAIL, "fail", afterMs=200, code="authentication_failed")
 
@@ -116,7 +126,7 @@ def test_expired(emulator, client):
     emulator.config(minSessionLifetimeSecs=1)
 
     async def flow():
-        options = safeconv.StartOptions(session_lifetime=timedelta(seconds=1))
+        options = safeconv.StartOptions(session_lifetime=1)
         session = await client.start_safe_conversation(NIN_SILENT, options)
         return await client.wait(session)
 

@@ -116,6 +116,13 @@ final class SafeconvTests: XCTestCase {
         XCTAssertEqual(outcome, .aborted)
     }
 
+    func testDeclinedAsAbortedEndsAsAborted() async throws {
+        // Signicat's .NET SDK spells the decline ABORTED: the same outcome.
+        try emulator.user(Emulator.ninDecline, "decline-aborted", afterMs: 200)
+        let outcome = try await client.wait(session: try await client.startSafeConversation(nin: Emulator.ninDecline))
+        XCTAssertEqual(outcome, .aborted)
+    }
+
     func testFailureKeepsItsErrorCode() async throws {
         try emulator.user(Emulator.ninFail, "fail", afterMs: 200, code: "authentication_failed")
         let outcome = try await client.wait(session: try await client.startSafeConversation(nin: Emulator.ninFail))

@@ -90,6 +90,13 @@ class SafeconvClientTest {
     }
 
     @Test
+    fun `declined as ABORTED ends as Aborted`() = runBlocking {
+        // Signicat's .NET SDK spells the decline ABORTED: the same outcome.
+        emulator.user(NIN_DECLINE, "decline-aborted", afterMs = 200)
+        assertEquals(Outcome.Aborted, client.wait(client.startSafeConversation(NIN_DECLINE)))
+    }
+
+    @Test
     fun `failure keeps its error code`() = runBlocking {
         emulator.user(NIN_FAIL, "fail", afterMs = 200, code = "authentication_failed")
         val outcome = client.wait(client.startSafeConversation(NIN_FAIL))
@@ -109,7 +116,7 @@ class SafeconvClientTest {
     fun `unanswered session expires`() = runBlocking {
         emulator.user(NIN_SILENT, "never-answer")
         emulator.minSessionLifetime(1)
-        val session = client.startSafeConversation(NIN_SILENT, StartOptions(sessionLifetime = Duration.ofSeconds(1)))
+        val session = client.startSafeConversation(NIN_SILENT, StartOptions(sessionLifetime = 1u))
         assertEquals(Outcome.Expired, client.wait(session))
     }
 

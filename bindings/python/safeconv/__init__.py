@@ -1,0 +1,10 @@
+"""safeconv: Norwegian BankID Safe Conversation through Signicat, for Python.
+
+The API is the one uniffi-bindgen generates from the Rust bridge (module ``safeconv.safeconv``,
+produced by the build, next to the native library ``libsafeconv_uniffi.so``).
+"""
+
+from .safeconv import *  # noqa: F401,F403 (the generated API, its own __all__)
+from .safeconv import __all__ as _generated
+
+__all__ = list(_generated)

@@ -1,6 +1,7 @@
 """The generated Python module against the Signicat emulator, over real HTTP."""
 
 import asyncio
+import logging
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -208,6 +209,30 @@ def test_cancelling_the_task_cancels_the_session(emulator, client):
     assert run(flow()).status.is_cancelled()
 
 
+class Records(logging.Handler):
+    """Collects what reaches Python's logging."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture
+def sdk_logs():
+    """The SDK's records as Python logging records, collected below the `safeconv` logger."""
+    handler = Records()
+    logger = logging.getLogger("safeconv")
+    logger.addHandler(handler)
+    previous = logger.level
+    yield handler, logger
+    safeconv.set_log_sink(None, safeconv.LogLevel.ERROR)
+    logger.removeHandler(handler)
+    logger.setLevel(previous)
+
+
 def test_timeout_cancels_and_reports(emulator, client):
     emulator.user(NIN_SILENT, "never-answer")
 
@@ -375,6 +400,46 @@ def test_token_provider_errors(emulator):
 
     with pytest.raises(safeconv.SafeconvError.InvalidInput):
         safeconv.SafeconvClient.with_token_provider(config(emulator), RefusingTokens())
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+
+def test_logs_reach_python_logging_by_level_without_nins(emulator, client, sdk_logs):
+    handler, logger = sdk_logs
+    emulator.user(NIN_APPROVE, "approve", afterMs=200)
+
+    async def flow():
+        return await client.wait(await client.start_safe_conversation(NIN_APPROVE))
+
+    logger.setLevel(logging.INFO)
+    safeconv.install_logging()
+    assert run(flow()).is_success()
+    info = list(handler.records)
+    assert any(r.getMessage().startswith("session created") for r in info), [r.getMessage() for r in info]
+    assert all(r.levelno >= logging.INFO for r in info)
+    assert all(r.name.startswith("safeconv.") for r in info)
+    created = next(r for r in info if r.getMessage().startswith("session created"))
+    assert created.levelno == logging.INFO and created.name == "safeconv.client"
+    assert "session_id=" in created.getMessage() and created.safeconv_fields["session_id"]
+
+    handler.records.clear()
+    logger.setLevel(logging.DEBUG)
+    safeconv.install_logging()
+    assert run(flow()).is_success()
+    debug = [r for r in handler.records if r.levelno == logging.DEBUG]
+    assert debug, "no debug records at DEBUG"
+    # The start names the NIN, masked.
+    assert any("010180*****" in r.getMessage() for r in debug)
+    for record in handler.records:
+        assert NIN_APPROVE not in record.getMessage()
+        assert all(NIN_APPROVE not in value for value in record.safeconv_fields.values())
+
+    # Stopped: nothing more arrives.
+    handler.records.clear()
+    safeconv.set_log_sink(None, safeconv.LogLevel.TRACE)
+    assert run(flow()).is_success()
+    assert handler.records == []
 
 
 # --- many at once -----------------------------------------------------------------------------

@@ -191,8 +191,9 @@ impl fmt::Display for SafeconvError {
 
 impl std::error::Error for SafeconvError {}
 
-/// A foreign callback threw something other than a `SafeconvException`: the token provider
-/// failed (the only fallible callback), in the core's one way of saying so.
+/// A foreign callback threw something other than a `SafeconvException`. Only a token provider's
+/// error is used (a log sink's is dropped): the provider failed, in the core's one way of
+/// saying so.
 impl From<uniffi::UnexpectedUniFFICallbackError> for SafeconvError {
     fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
         Error::token_provider_failed(&error.reason).into()

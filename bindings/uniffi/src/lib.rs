@@ -2,7 +2,8 @@
 //!
 //! A translation and nothing more: core types cross as they are where UniFFI can read them
 //! ([`remote`]), as plain copies where it cannot ([`types`]); one error enum made from the
-//! core's error report; callback interfaces for status listeners and token providers. Validation, retries, polling, cancellation (an abandoned start included) and masking
+//! core's error report; callback interfaces for status listeners, token providers and log
+//! sinks. Validation, retries, polling, cancellation (an abandoned start included) and masking
 //! all live in the core. Async methods run on tokio (`async_runtime = "tokio"`).
 //!
 //! The foreign API, as Kotlin sees it:
@@ -35,6 +36,7 @@ macro_rules! display_as_debug {
 
 mod client;
 mod error;
+mod log;
 mod remote;
 mod types;
 

@@ -6,7 +6,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use safeconv::{
-    NinKind, NinRules, Secret, SessionError, StartOptions, Status, Timestamp, TransportErrorKind,
+    LogLevel, NinKind, NinRules, Secret, SessionError, StartOptions, Status, Timestamp,
+    TransportErrorKind,
 };
 
 /// A session's status. Unknown values are kept, not refused, because Signicat adds values over
@@ -113,6 +114,21 @@ pub struct StartOptions {
     /// Which NINs this start accepts, instead of the client's rules.
     #[uniffi(default = None)]
     pub nin_rules: Option<NinRules>,
+}
+
+/// How important a log record is. `Error` is the most important.
+#[uniffi::remote(Enum)]
+pub enum LogLevel {
+    /// Something failed that the caller will hear about.
+    Error = 1,
+    /// Something went wrong and was handled (a retry, a cancel that failed).
+    Warn = 2,
+    /// The main steps: a session created, cancelled, ended.
+    Info = 3,
+    /// Details: token fetches, status changes.
+    Debug = 4,
+    /// Everything.
+    Trace = 5,
 }
 
 // A point in time: `Instant` in Kotlin, `Date` in Swift, `datetime` in Python.

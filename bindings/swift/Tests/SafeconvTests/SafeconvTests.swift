@@ -39,6 +39,30 @@ final class Counter: @unchecked Sendable {
     }
 }
 
+/// Collects the SDK's log records (on its worker threads).
+final class LogBook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received: [LogRecord] = []
+
+    lazy var sink = ClosureLogSink { [unowned self] record in
+        self.lock.lock()
+        self.received.append(record)
+        self.lock.unlock()
+    }
+
+    var records: [LogRecord] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    func clear() {
+        lock.lock()
+        received.removeAll()
+        lock.unlock()
+    }
+}
+
 /// Runs `body` and returns the `SafeconvError` it throws (failing the test if it does not).
 func expectError<T>(_ body: () async throws -> T, file: StaticString = #filePath, line: UInt = #line) async -> SafeconvError? {
     do {
@@ -63,6 +87,10 @@ final class SafeconvTests: XCTestCase {
         self.emulator = emulator
         try emulator.clearFaults()
         client = try SafeconvClient(config: emulator.config())
+    }
+
+    override func tearDownWithError() throws {
+        try setLogSink(sink: nil, level: .error)
     }
 
     private func assertNoNin(_ values: Any..., file: StaticString = #filePath, line: UInt = #line) {
@@ -341,6 +369,38 @@ final class SafeconvTests: XCTestCase {
         XCTAssertEqual(brokenCode, "token_provider_failed")
 
         XCTAssertThrowsError(try SafeconvClient.withTokenProvider(config: emulator.config(), provider: ClosureTokenProvider { throw Unreachable() }))
+    }
+
+    // MARK: logs
+
+    func testLogRecordsArriveByLevelWithoutNins() async throws {
+        try emulator.user(Emulator.ninApprove, "approve", afterMs: 200)
+        let book = LogBook()
+        try setLogSink(sink: book.sink, level: .info)
+        guard case .success = try await client.wait(session: try await client.startSafeConversation(nin: Emulator.ninApprove)) else { return XCTFail("not verified") }
+        let info = book.records
+        let created = try XCTUnwrap(info.first { $0.message == "session created" })
+        XCTAssertEqual(created.level, .info)
+        XCTAssertEqual(created.target, "safeconv::client")
+        XCTAssertTrue(created.line.hasPrefix("session created"))
+        XCTAssertTrue(created.fields.contains { $0.name == "session_id" && !$0.value.isEmpty })
+        XCTAssertFalse(info.contains { $0.level == .debug || $0.level == .trace })
+
+        book.clear()
+        try setLogSink(sink: book.sink, level: .debug)
+        guard case .success = try await client.wait(session: try await client.startSafeConversation(nin: Emulator.ninApprove)) else { return XCTFail("not verified") }
+        let start = try XCTUnwrap(book.records.first { $0.message == "starting a Safe Conversation" })
+        XCTAssertEqual(start.level, .debug)
+        XCTAssertEqual(start.line, "starting a Safe Conversation nin=010180*****")
+        for record in book.records {
+            XCTAssertFalse(record.line.contains(Emulator.ninApprove), "a NIN leaked into \(record.line)")
+        }
+    }
+
+    func testDefaultLoggingInstalls() async throws {
+        try useDefaultLogging(level: .warn)
+        try emulator.user(Emulator.ninApprove, "approve", afterMs: 200)
+        guard case .success = try await client.wait(session: try await client.startSafeConversation(nin: Emulator.ninApprove)) else { return XCTFail("not verified") }
     }
 
     // MARK: many at once

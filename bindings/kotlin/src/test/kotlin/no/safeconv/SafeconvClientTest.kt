@@ -1,5 +1,9 @@
 package no.safeconv
 
+import ch.qos.logback.classic.Level
+import ch.qos.logback.classic.Logger
+import ch.qos.logback.classic.spi.ILoggingEvent
+import ch.qos.logback.core.read.ListAppender
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.delay
@@ -20,9 +24,11 @@ import org.junit.jupiter.api.Assertions.assertInstanceOf
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
+import org.slf4j.LoggerFactory
 import java.time.Duration
 import java.time.Instant
 import java.util.Collections
@@ -36,6 +42,18 @@ class SafeconvClientTest {
     fun setUp() {
         emulator.clearFaults()
         client = SafeconvClient(emulator.config())
+    }
+
+    @AfterEach
+    fun stopLogs() {
+        setLogSink(null, LogLevel.ERROR)
+    }
+
+    /** Collects the SDK's log records (on its worker threads). */
+    private class LogBook {
+        val records: MutableList<LogRecord> = Collections.synchronizedList(mutableListOf())
+        val sink = LogSink { records += it }
+        fun snapshot(): List<LogRecord> = synchronized(records) { records.toList() }
     }
 
     /** Collects what a wait reports, in order. */
@@ -329,6 +347,65 @@ class SafeconvClientTest {
         assertThrows<SafeconvException.InvalidInput> {
             SafeconvClient.withTokenProvider(emulator.config(), TokenProvider { emulator.token() })
         }
+    }
+
+    // --- logs ----------------------------------------------------------------------------------
+
+    @Test
+    fun `log records arrive by level without NINs`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 200)
+        val book = LogBook()
+        setLogSink(book.sink, LogLevel.INFO)
+        assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+        val info = book.snapshot()
+        val created = info.first { it.message == "session created" }
+        assertEquals(LogLevel.INFO, created.level)
+        assertEquals("safeconv::client", created.target)
+        assertTrue(created.fields.any { it.name == "session_id" && it.value.isNotBlank() })
+        assertTrue(info.none { it.level == LogLevel.DEBUG || it.level == LogLevel.TRACE })
+
+        book.records.clear()
+        setLogSink(book.sink, LogLevel.DEBUG)
+        assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+        val debug = book.snapshot()
+        val start = debug.first { it.message == "starting a Safe Conversation" }
+        assertEquals(LogLevel.DEBUG, start.level)
+        assertEquals("010180*****", start.fields.first { it.name == "nin" }.value)
+        for (record in debug) {
+            assertFalse(record.message.contains(NIN_APPROVE) || record.fields.any { it.value.contains(NIN_APPROVE) }, "a NIN leaked into $record")
+        }
+    }
+
+    @Test
+    fun `log records reach SLF4J`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 200)
+        val logger = LoggerFactory.getLogger("safeconv") as Logger
+        val appender = ListAppender<ILoggingEvent>().apply { start() }
+        logger.addAppender(appender)
+        logger.isAdditive = false
+        try {
+            logger.level = Level.INFO
+            Slf4jLogSink.install()
+            assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+            val events = synchronized(appender) { appender.list.toList() }
+            val created = events.first { it.message == "session created" }
+            assertEquals("safeconv.client", created.loggerName)
+            assertEquals(Level.INFO, created.level)
+            assertTrue(created.keyValuePairs.any { it.key == "session_id" && it.value.toString().isNotBlank() })
+            assertTrue(events.none { it.level == Level.DEBUG || it.level == Level.TRACE })
+            assertTrue(events.none { it.formattedMessage.contains(NIN_APPROVE) || it.keyValuePairs.orEmpty().any { kv -> kv.value.toString().contains(NIN_APPROVE) } })
+        } finally {
+            logger.detachAppender(appender)
+            logger.isAdditive = true
+        }
+    }
+
+    @Test
+    fun `a logger that throws does not fail the call`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 200)
+        setLogSink(LogSink { throw IllegalStateException("the logger is broken") }, LogLevel.TRACE)
+        assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+        Unit
     }
 
     // --- many at once ---------------------------------------------------------------------------

@@ -233,6 +233,68 @@ def sdk_logs():
     logger.setLevel(previous)
 
 
+async def abandoned_session_id(handler, seconds=5.0):
+    """The id of the session the core cancels because its start was given up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for record in handler.records:
+            if record.getMessage().startswith("cancelling an abandoned session"):
+                return record.safeconv_fields["session_id"]
+        await asyncio.sleep(0.02)
+    pytest.fail("the core never cancelled the abandoned session")
+
+
+def test_cancelling_the_task_during_the_create_cancels_the_session(emulator, client, sdk_logs):
+    handler, logger = sdk_logs
+    logger.setLevel(logging.INFO)
+    safeconv.install_logging()
+    emulator.user(NIN_SILENT, "never-answer")
+    # The emulator makes the session at once and holds its answer back.
+    emulator.fault("create-session", "slow", delayMs=1500)
+
+    async def flow():
+        before = emulator.counters()["createRequests"]
+        starting = asyncio.ensure_future(client.start_safe_conversation(NIN_SILENT))
+        while emulator.counters()["createRequests"] == before:
+            await asyncio.sleep(0.01)
+        starting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await starting
+        session_id = await abandoned_session_id(handler)
+        assert await client.wait_for_cleanup(timedelta(seconds=5))
+        return session_id
+
+    session_id = run(flow())
+    assert emulator.session(session_id)["status"] == "CANCELLED"
+
+
+def test_cancel_handle_stops_a_start(emulator, client):
+    emulator.user(NIN_SILENT, "never-answer")
+    emulator.fault("create-session", "slow", delayMs=1500)
+
+    async def flow():
+        handle = safeconv.CancelHandle()
+        starting = asyncio.ensure_future(client.start_safe_conversation(NIN_SILENT, cancel=handle))
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        handle.cancel()
+        with pytest.raises(safeconv.SafeconvError.Cancelled):
+            await starting
+        took = time.monotonic() - started
+        assert await client.wait_for_cleanup(timedelta(seconds=5))
+        return took
+
+    assert run(flow()) < 1.0
+
+    # Cancelled beforehand: nothing is sent.
+    before = emulator.counters()["createRequests"]
+    handle = safeconv.CancelHandle()
+    handle.cancel()
+    with pytest.raises(safeconv.SafeconvError.Cancelled):
+        run(client.start_safe_conversation(NIN_SILENT, cancel=handle))
+    assert emulator.counters()["createRequests"] == before
+
+
 def test_timeout_cancels_and_reports(emulator, client):
     emulator.user(NIN_SILENT, "never-answer")
 

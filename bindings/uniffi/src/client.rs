@@ -119,10 +119,10 @@ pub trait StatusListener: Send + Sync {
     fn on_status(&self, session: Session);
 }
 
-/// Stops a [`SafeconvClient::wait`] or [`SafeconvClient::resume`] from elsewhere (a button,
-/// another task). The session is then cancelled at Signicat and the wait returns how it really
-/// ended: `Cancelled`, or `Success` if the caller confirmed first. One handle may serve many
-/// waits.
+/// Stops a start, a [`SafeconvClient::wait`] or a [`SafeconvClient::resume`] from elsewhere (a
+/// button, another task). A wait then cancels the session at Signicat and returns how it
+/// really ended: `Cancelled`, or `Success` if the caller confirmed first. A start throws
+/// `Cancelled`, and a session it had created is cancelled. One handle may serve many calls.
 #[derive(Debug, Default, uniffi::Object)]
 pub struct CancelHandle {
     token: CancelToken,
@@ -136,7 +136,7 @@ impl CancelHandle {
         Arc::new(CancelHandle::default())
     }
 
-    /// Cancels every wait using this handle. Idempotent.
+    /// Cancels every call using this handle. Idempotent.
     pub fn cancel(&self) {
         self.token.cancel();
     }
@@ -201,18 +201,21 @@ impl SafeconvClient {
     /// Starts a Safe Conversation for `nin` (checked, with `options`, before anything is
     /// sent): BankID pushes a request to the caller's phone, and the session's
     /// `binding_message` is what the agent reads aloud. Not retried when it is unknown whether
-    /// Signicat created the session. Cancelling the calling coroutine or task once the request
-    /// went out cancels the session it creates.
-    #[uniffi::method(default(options = None))]
+    /// Signicat created the session. Stopped by `cancel`, or by cancelling the calling
+    /// coroutine or task: once the request went out, the session it creates is cancelled.
+    #[uniffi::method(default(options = None, cancel = None))]
     pub async fn start_safe_conversation(
         &self,
         nin: String,
         options: Option<StartOptions>,
+        cancel: Option<Arc<CancelHandle>>,
     ) -> Result<Session, SafeconvError> {
         let conversation = self
             .client
             .conversation(&nin, &options.unwrap_or_default())?;
-        let session = self.client.start_safe_conversation(&conversation).await?;
+        let session = (self.client)
+            .start_safe_conversation_with(&conversation, &cancel_token(cancel))
+            .await?;
         Ok(Session::from(&session))
     }
 
@@ -257,6 +260,12 @@ impl SafeconvClient {
     ) -> Result<Outcome, SafeconvError> {
         let options = wait_options(listener, timeout, cancel);
         Ok(self.client.resume(&session_id, options).await?.into())
+    }
+
+    /// Lets the cancels that given-up starts and waits left running finish, at most `timeout`;
+    /// true if none is left. Call it before a script or app exits right after giving one up.
+    pub async fn wait_for_cleanup(&self, timeout: Duration) -> bool {
+        self.client.wait_for_cleanup(timeout).await
     }
 }
 

@@ -79,7 +79,8 @@ pub enum SafeconvError {
         /// What was wrong (never the body itself, which may hold personal data).
         reason: String,
     },
-    /// The operation was stopped before it had a result.
+    /// The operation was stopped (its `CancelHandle`, or its task) before it had a result. A
+    /// start stopped after its request went out has its session cancelled at Signicat.
     Cancelled {
         /// What was stopped.
         reason: String,

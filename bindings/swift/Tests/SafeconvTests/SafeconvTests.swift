@@ -93,6 +93,19 @@ final class SafeconvTests: XCTestCase {
         try setLogSink(sink: nil, level: .error)
     }
 
+    /// The id of the session the core cancels because its start was given up.
+    private func abandonedSessionId(_ book: LogBook) async throws -> String {
+        for _ in 0..<250 {
+            if let record = book.records.first(where: { $0.message == "cancelling an abandoned session" }),
+               let id = record.fields.first(where: { $0.name == "session_id" })?.value {
+                return id
+            }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        XCTFail("the core never cancelled the abandoned session")
+        return ""
+    }
+
     private func assertNoNin(_ values: Any..., file: StaticString = #filePath, line: UInt = #line) {
         for value in values {
             XCTAssertFalse("\(value)".contains(Emulator.ninApprove), "a NIN leaked into a printed value", file: file, line: line)
@@ -223,6 +236,43 @@ final class SafeconvTests: XCTestCase {
         XCTAssertEqual(outcome, .cancelled)
         let status = try await waitForStatus(session.id, .cancelled)
         XCTAssertEqual(status, .cancelled)
+    }
+
+    // MARK: an abandoned start
+
+    func testCancellingTheTaskDuringTheCreateCancelsTheSession() async throws {
+        let book = LogBook()
+        try setLogSink(sink: book.sink, level: .info)
+        try emulator.user(Emulator.ninSilent, "never-answer")
+        // The emulator makes the session at once and holds its answer back.
+        try emulator.fault("create-session", "slow", delayMs: 1500)
+        let before = try emulator.createRequests()
+        let client = self.client!
+        let starting = Task { try await client.startSafeConversation(for: Emulator.ninSilent) }
+        while try emulator.createRequests() == before {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        let cancelledAt = Date()
+        starting.cancel()
+        let error = await expectError { try await starting.value }
+        guard case .Cancelled = error else { return XCTFail("not Cancelled: \(String(describing: error))") }
+        XCTAssertLessThan(Date().timeIntervalSince(cancelledAt), 1.0)
+        let id = try await abandonedSessionId(book)
+        let cleanedUp = await client.waitForCleanup(timeout: 5)
+        XCTAssertTrue(cleanedUp)
+        XCTAssertEqual(try emulator.sessionStatus(id), "CANCELLED")
+    }
+
+    func testACancelledTaskSendsNoStart() async throws {
+        let before = try emulator.createRequests()
+        let client = self.client!
+        let starting = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await client.startSafeConversation(for: Emulator.ninSilent)
+        }
+        let error = await expectError { try await starting.value }
+        guard case .Cancelled = error else { return XCTFail("not Cancelled: \(String(describing: error))") }
+        XCTAssertEqual(try emulator.createRequests(), before)
     }
 
     func testTimeoutCancelsAndReports() async throws {

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level
 import ch.qos.logback.classic.Logger
 import ch.qos.logback.classic.spi.ILoggingEvent
 import ch.qos.logback.core.read.ListAppender
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.delay
@@ -54,6 +55,16 @@ class SafeconvClientTest {
         val records: MutableList<LogRecord> = Collections.synchronizedList(mutableListOf())
         val sink = LogSink { records += it }
         fun snapshot(): List<LogRecord> = synchronized(records) { records.toList() }
+    }
+
+    /** The id of the session the core cancels because its start was given up. */
+    private suspend fun abandonedSessionId(book: LogBook): String {
+        for (i in 0 until 250) {
+            book.snapshot().firstOrNull { it.message == "cancelling an abandoned session" }
+                ?.let { record -> return record.fields.first { it.name == "session_id" }.value }
+            delay(20)
+        }
+        error("the core never cancelled the abandoned session")
     }
 
     /** Collects what a wait reports, in order. */
@@ -194,6 +205,47 @@ class SafeconvClientTest {
             delay(50)
         }
         assertEquals(SessionStatus.Cancelled, status)
+    }
+
+    // --- an abandoned start ---------------------------------------------------------------------
+
+    @Test
+    fun `cancelling the coroutine during the create cancels the session`() = runBlocking {
+        val book = LogBook()
+        setLogSink(book.sink, LogLevel.INFO)
+        emulator.user(NIN_SILENT, "never-answer")
+        // The emulator makes the session at once and holds its answer back.
+        emulator.fault("create-session", "slow", delayMs = 1500)
+        val before = emulator.createRequests()
+        val starting = launch(Dispatchers.Default) { client.startSafeConversation(NIN_SILENT) }
+        while (emulator.createRequests() == before) delay(10)
+        starting.cancel()
+        starting.join()
+        assertTrue(starting.isCancelled)
+        val id = abandonedSessionId(book)
+        assertTrue(client.waitForCleanup(Duration.ofSeconds(5)))
+        assertEquals("CANCELLED", emulator.sessionStatus(id))
+    }
+
+    @Test
+    fun `cancel handle stops a start`() = runBlocking {
+        emulator.user(NIN_SILENT, "never-answer")
+        emulator.fault("create-session", "slow", delayMs = 1500)
+        val handle = CancelHandle()
+        val starting = async(Dispatchers.Default) {
+            assertThrows<SafeconvException.Cancelled> { runBlocking { client.startSafeConversation(NIN_SILENT, cancel = handle) } }
+        }
+        delay(300)
+        val cancelledAt = System.nanoTime()
+        handle.cancel()
+        starting.await()
+        assertTrue(Duration.ofNanos(System.nanoTime() - cancelledAt) < Duration.ofSeconds(1))
+        assertTrue(client.waitForCleanup(Duration.ofSeconds(5)))
+
+        // Cancelled beforehand: nothing is sent.
+        val before = emulator.createRequests()
+        assertThrows<SafeconvException.Cancelled> { runBlocking { client.startSafeConversation(NIN_SILENT, cancel = handle) } }
+        assertEquals(before, emulator.createRequests())
     }
 
     @Test

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Kotlin bindings: builds libsafeconv with --features uniffi, generates the Kotlin in library
-# mode into bindings/kotlin/generated/, and runs `mvn install` there: JUnit 5 tests on the JVM
+# The Kotlin bindings: builds the UniFFI bridge (crate bindings/uniffi), generates the Kotlin in
+# library mode into bindings/kotlin/generated/, and runs `mvn install` there: JUnit 5 tests on the JVM
 # against the emulator (started here unless SAFECONV_EMULATOR_URL is set), then the JAR with the
 # native library under linux-x86-64/ (installed into the local Maven repository). Then the
 # example agent console (examples/kotlin) verifies one scripted caller.
@@ -19,8 +19,9 @@ generate_bindings kotlin "$KT_DIR/generated/kotlin"
 mkdir -p "$KT_DIR/generated/resources/linux-x86-64"
 # The JAR's copy without DWARF (a quarter of the size); the symbols stay. Generation above read
 # the unstripped library.
-objcopy --strip-debug "$MOBILE_LIB" "$KT_DIR/generated/resources/linux-x86-64/libsafeconv.so" 2>/dev/null ||
-  cp -f "$MOBILE_LIB" "$KT_DIR/generated/resources/linux-x86-64/libsafeconv.so"
+rm -f "$KT_DIR/generated/resources/linux-x86-64/"*.so
+objcopy --strip-debug "$MOBILE_LIB" "$KT_DIR/generated/resources/linux-x86-64/$MOBILE_LIB_NAME" 2>/dev/null ||
+  cp -f "$MOBILE_LIB" "$KT_DIR/generated/resources/linux-x86-64/$MOBILE_LIB_NAME"
 ensure_emulator
 
 log "mvn install (Kotlin bindings: JUnit on the JVM, then the JAR, into the local repository)"

@@ -3,7 +3,8 @@
 #
 # On a fresh Debian 12 machine this installs what is missing (pytest; Maven and a JDK if absent;
 # debootstrap and a Debian 13 root with Swift 6 in /var/cache/safeconv/swift-trixie, reused
-# afterwards), builds libsafeconv with --features uniffi and the workspace's uniffi-bindgen,
+# afterwards), builds the UniFFI bridge (crate bindings/uniffi, libsafeconv_uniffi) and the
+# workspace's uniffi-bindgen,
 # generates the bindings in library mode, starts one emulator and runs the bridge's Rust unit
 # tests, pytest, Maven/JUnit and swift test. Exits non-zero if anything failed; the last line is the total:
 #   mobile: N passed, F failed
@@ -61,7 +62,7 @@ rust_bridge_tests() {
   local out status
   out="$(mktemp)"
   set +e
-  (cd "$ROOT" && cargo test -p safeconv --lib --features uniffi mobile:: 2>&1) | tee "$out"
+  (cd "$ROOT" && cargo test -p safeconv-uniffi --lib 2>&1) | tee "$out"
   status=${PIPESTATUS[0]}
   set -e
   read -r p f < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$out" | head -n1)

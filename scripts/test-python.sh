@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The Python bindings: builds libsafeconv with --features uniffi, generates the `safeconv`
-# module in library mode into bindings/python/generated/, and runs pytest against the
-# emulator (started here unless SAFECONV_EMULATOR_URL is set).
+# The Python bindings: builds the UniFFI bridge (crate bindings/uniffi), generates its module in
+# library mode into the `safeconv` package (bindings/python/safeconv/safeconv.py, next to a copy
+# of libsafeconv_uniffi.so), and runs pytest against the emulator (started here unless
+# SAFECONV_EMULATOR_URL is set).
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/mobile.sh"
 
@@ -15,8 +16,11 @@ fi
 build_mobile_lib
 build_bindgen
 log "generating the Python module"
-generate_bindings python "$PY_DIR/generated"
-cp -f "$MOBILE_LIB" "$PY_DIR/generated/libsafeconv.so"
+gen="$(mktemp -d)"
+generate_bindings python "$gen"
+cp -f "$gen/safeconv.py" "$PY_DIR/safeconv/safeconv.py"
+rm -rf "$gen"
+cp -f "$MOBILE_LIB" "$PY_DIR/safeconv/$MOBILE_LIB_NAME"
 ensure_emulator
 
 log "pytest (Python bindings)"

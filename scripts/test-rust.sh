@@ -6,14 +6,11 @@ cd "$ROOT"
 log "cargo fmt --check"
 cargo fmt --all -- --check
 
-log "cargo clippy (workspace, all targets)"
+log "cargo clippy (workspace, all targets: the UniFFI bridge crate included)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 log "cargo clippy (the C ABI)"
 cargo clippy -p safeconv --all-targets --features c-api -- -D warnings
-
-log "cargo clippy (the UniFFI bindings)"
-cargo clippy -p safeconv --all-targets --features uniffi -- -D warnings
 
 log "cargo clippy (the fuzzing entry points)"
 cargo clippy -p safeconv --lib --features fuzzing -- -D warnings

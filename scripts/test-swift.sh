@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Swift bindings: builds libsafeconv with --features uniffi, generates the Swift and the C
-# module in library mode into bindings/swift/, and runs `swift test` (XCTest, Swift 6 from
+# The Swift bindings: builds the UniFFI bridge (crate bindings/uniffi), generates the Swift and
+# the C module in library mode into bindings/swift/, and runs `swift test` (XCTest, Swift 6 from
 # Debian 13) against the emulator (started here unless SAFECONV_EMULATOR_URL is set), then
 # builds the example agent console (examples/swift) and verifies one scripted caller with it.
 #
@@ -28,15 +28,16 @@ generate_bindings swift "$gen"
 cp -f "$gen/Safeconv.swift" "$SW_DIR/Sources/Safeconv/Safeconv.swift"
 mkdir -p "$SW_DIR/Sources/safeconvFFI" "$SW_DIR/lib"
 cp -f "$gen/safeconvFFI.h" "$SW_DIR/Sources/safeconvFFI/safeconvFFI.h"
-# Our own module map: the generated one names Darwin modules; this one links libsafeconv.
+# Our own module map: the generated one names Darwin modules; this one links libsafeconv_uniffi.
 cat >"$SW_DIR/Sources/safeconvFFI/module.modulemap" <<'MAP'
 module safeconvFFI {
     header "safeconvFFI.h"
-    link "safeconv"
+    link "safeconv_uniffi"
     export *
 }
 MAP
-cp -f "$MOBILE_LIB" "$SW_DIR/lib/libsafeconv.so"
+rm -f "$SW_DIR/lib/"*.so
+cp -f "$MOBILE_LIB" "$SW_DIR/lib/$MOBILE_LIB_NAME"
 rm -rf "$gen"
 
 ensure_swift_chroot

@@ -64,10 +64,6 @@ pub enum Error {
 
 /// The kinds of [`Error::Transport`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    all(feature = "uniffi", not(target_arch = "wasm32")),
-    derive(uniffi::Enum)
-)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
     /// The request did not complete within the configured request timeout.

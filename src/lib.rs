@@ -66,13 +66,6 @@ pub mod ffi;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-// The C header comes from src/ffi alone: cbindgen must not read the other bridges, which
-// reuse its type names (SafeconvClient, SafeconvError) and import JS functions.
-/// cbindgen:ignore
-#[cfg(all(feature = "uniffi", not(target_arch = "wasm32")))]
-mod mobile;
-#[cfg(all(feature = "uniffi", not(target_arch = "wasm32")))]
-uniffi::setup_scaffolding!();
 
 pub use cancel::CancelToken;
 pub use client::Client;

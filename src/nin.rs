@@ -9,10 +9,6 @@ const K2_WEIGHTS: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
 
 /// What kind of number a [`Nin`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    all(feature = "uniffi", not(target_arch = "wasm32")),
-    derive(uniffi::Enum)
-)]
 pub enum NinKind {
     /// Fødselsnummer: the ordinary birth number.
     BirthNumber,
@@ -59,23 +55,11 @@ impl fmt::Display for NinKind {
 /// assert!(Nin::parse_with("17029012345", rules).is_ok());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    all(feature = "uniffi", not(target_arch = "wasm32")),
-    derive(uniffi::Record)
-)]
 pub struct NinRules {
     /// Accept synthetic test numbers (Tenor, month + 80). Sandboxes use them.
-    #[cfg_attr(
-        all(feature = "uniffi", not(target_arch = "wasm32")),
-        uniffi(default = false)
-    )]
     pub allow_synthetic: bool,
     /// Accept a number whose check digits are wrong. A deliberate opt-out: everything else is
     /// still checked (11 digits, a real date).
-    #[cfg_attr(
-        all(feature = "uniffi", not(target_arch = "wasm32")),
-        uniffi(default = false)
-    )]
     pub allow_invalid_check_digits: bool,
 }
 

@@ -259,10 +259,6 @@ impl fmt::Debug for SubjectNin {
 
 /// Why a session ended in `ERROR` (read `code`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[cfg_attr(
-    all(feature = "uniffi", not(target_arch = "wasm32")),
-    derive(uniffi::Record)
-)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SessionError {
     /// Machine-readable code.

@@ -5,12 +5,14 @@
 # ensure_emulator, emulator_user, check_console, record_counts NAME PASSED FAILED, and the Swift
 # toolchain helpers (ensure_swift_chroot, ...).
 
-# The cdylib with the UniFFI scaffolding. Debug profile: unstripped (library-mode generation
+# The bridge's cdylib (crate bindings/uniffi, library libsafeconv_uniffi: never the core's own
+# libsafeconv, which is the C library). Debug profile: unstripped (library-mode generation
 # reads the UniFFI metadata from its symbols) and quicker to build than release.
+MOBILE_LIB_NAME=libsafeconv_uniffi.so
 build_mobile_lib() {
-  log "building libsafeconv with --features uniffi"
-  (cd "$ROOT" && cargo build --lib --features uniffi >&2)
-  MOBILE_LIB="$TARGET_DIR/debug/libsafeconv.so"
+  log "building the UniFFI bridge (safeconv-uniffi)"
+  (cd "$ROOT" && cargo build -p safeconv-uniffi >&2)
+  MOBILE_LIB="$TARGET_DIR/debug/$MOBILE_LIB_NAME"
   [ -f "$MOBILE_LIB" ] || { echo "no $MOBILE_LIB after the build" >&2; return 1; }
   export MOBILE_LIB
 }
@@ -23,15 +25,17 @@ build_bindgen() {
   export BINDGEN
 }
 
-# generate_bindings kotlin|swift|python OUT_DIR: library mode, from $MOBILE_LIB.
+# generate_bindings kotlin|swift|python OUT_DIR: library mode, from $MOBILE_LIB. The settings
+# (package and module names, the library's name) come from bindings/uniffi/uniffi.toml, which
+# uniffi-bindgen finds through cargo metadata.
 generate_bindings() {
   local language="$1" out="$2"
   [ -n "${BINDGEN:-}" ] || build_bindgen
   [ -n "${MOBILE_LIB:-}" ] || build_mobile_lib
   rm -rf "$out"
   mkdir -p "$out"
-  "$BINDGEN" generate --library "$MOBILE_LIB" --language "$language" \
-    --config "$ROOT/bindings/uniffi.toml" --no-format --out-dir "$out" >&2
+  (cd "$ROOT" && "$BINDGEN" generate --library "$MOBILE_LIB" --language "$language" \
+    --no-format --out-dir "$out" >&2)
 }
 
 # Starts the emulator unless SAFECONV_EMULATOR_URL already points at one (test-mobile.sh

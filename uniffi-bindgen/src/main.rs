@@ -1,8 +1,9 @@
-//! `uniffi-bindgen`, built from the exact UniFFI version that `safeconv` uses.
+//! `uniffi-bindgen`, built from the exact UniFFI version that `safeconv-uniffi` uses.
 //!
 //! ```sh
-//! cargo run -p safeconv-uniffi-bindgen -- generate --library target/debug/libsafeconv.so \
-//!     --language kotlin --out-dir bindings/kotlin/target/generated
+//! cargo build -p safeconv-uniffi
+//! cargo run -p safeconv-uniffi-bindgen -- generate --library target/debug/libsafeconv_uniffi.so \
+//!     --language kotlin --out-dir bindings/kotlin/generated/kotlin
 //! ```
 
 fn main() {

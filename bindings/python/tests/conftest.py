@@ -52,6 +52,9 @@ class Emulator:
     def session(self, session_id: str):
         return self._call("GET", f"/emulator/sessions/{session_id}")
 
+    def counters(self) -> dict:
+        return self._call("GET", "/emulator/counters")
+
     def token(self) -> dict:
         """A token from the emulator's token endpoint, as a backend would fetch it."""
         form = urllib.parse.urlencode(

@@ -1,6 +1,7 @@
 """The generated Python module against the Signicat emulator, over real HTTP."""
 
 import asyncio
+import logging
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -88,6 +89,16 @@ def test_declined_is_aborted(emulator, client):
     assert run(flow()).is_aborted()
 
 
+def test_declined_as_aborted_is_aborted(emulator, client):
+    # Signicat's .NET SDK spells the decline ABORTED: the same outcome.
+    emulator.user(NIN_DECLINE, "decline-aborted", afterMs=200)
+
+    async def flow():
+        return await client.wait(await client.start_safe_conversation(NIN_DECLINE))
+
+    assert run(flow()).is_aborted()
+
+
 def test_failed_keeps_the_error_code(emulator, client):
     emulator.user(NIN_FAIL, "fail", afterMs=200, code="authentication_failed")
 
@@ -116,7 +127,7 @@ def test_expired(emulator, client):
     emulator.config(minSessionLifetimeSecs=1)
 
     async def flow():
-        options = safeconv.StartOptions(session_lifetime=timedelta(seconds=1))
+        options = safeconv.StartOptions(session_lifetime=1)
         session = await client.start_safe_conversation(NIN_SILENT, options)
         return await client.wait(session)
 
@@ -196,6 +207,92 @@ def test_cancelling_the_task_cancels_the_session(emulator, client):
         return current
 
     assert run(flow()).status.is_cancelled()
+
+
+class Records(logging.Handler):
+    """Collects what reaches Python's logging."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture
+def sdk_logs():
+    """The SDK's records as Python logging records, collected below the `safeconv` logger."""
+    handler = Records()
+    logger = logging.getLogger("safeconv")
+    logger.addHandler(handler)
+    previous = logger.level
+    yield handler, logger
+    safeconv.set_log_sink(None, safeconv.LogLevel.ERROR)
+    logger.removeHandler(handler)
+    logger.setLevel(previous)
+
+
+async def abandoned_session_id(handler, seconds=5.0):
+    """The id of the session the core cancels because its start was given up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for record in handler.records:
+            if record.getMessage().startswith("cancelling an abandoned session"):
+                return record.safeconv_fields["session_id"]
+        await asyncio.sleep(0.02)
+    pytest.fail("the core never cancelled the abandoned session")
+
+
+def test_cancelling_the_task_during_the_create_cancels_the_session(emulator, client, sdk_logs):
+    handler, logger = sdk_logs
+    logger.setLevel(logging.INFO)
+    safeconv.install_logging()
+    emulator.user(NIN_SILENT, "never-answer")
+    # The emulator makes the session at once and holds its answer back.
+    emulator.fault("create-session", "slow", delayMs=1500)
+
+    async def flow():
+        before = emulator.counters()["createRequests"]
+        starting = asyncio.ensure_future(client.start_safe_conversation(NIN_SILENT))
+        while emulator.counters()["createRequests"] == before:
+            await asyncio.sleep(0.01)
+        starting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await starting
+        session_id = await abandoned_session_id(handler)
+        assert await client.wait_for_cleanup(timedelta(seconds=5))
+        return session_id
+
+    session_id = run(flow())
+    assert emulator.session(session_id)["status"] == "CANCELLED"
+
+
+def test_cancel_handle_stops_a_start(emulator, client):
+    emulator.user(NIN_SILENT, "never-answer")
+    emulator.fault("create-session", "slow", delayMs=1500)
+
+    async def flow():
+        handle = safeconv.CancelHandle()
+        starting = asyncio.ensure_future(client.start_safe_conversation(NIN_SILENT, cancel=handle))
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        handle.cancel()
+        with pytest.raises(safeconv.SafeconvError.Cancelled):
+            await starting
+        took = time.monotonic() - started
+        assert await client.wait_for_cleanup(timedelta(seconds=5))
+        return took
+
+    assert run(flow()) < 1.0
+
+    # Cancelled beforehand: nothing is sent.
+    before = emulator.counters()["createRequests"]
+    handle = safeconv.CancelHandle()
+    handle.cancel()
+    with pytest.raises(safeconv.SafeconvError.Cancelled):
+        run(client.start_safe_conversation(NIN_SILENT, cancel=handle))
+    assert emulator.counters()["createRequests"] == before
 
 
 def test_timeout_cancels_and_reports(emulator, client):
@@ -365,6 +462,46 @@ def test_token_provider_errors(emulator):
 
     with pytest.raises(safeconv.SafeconvError.InvalidInput):
         safeconv.SafeconvClient.with_token_provider(config(emulator), RefusingTokens())
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+
+def test_logs_reach_python_logging_by_level_without_nins(emulator, client, sdk_logs):
+    handler, logger = sdk_logs
+    emulator.user(NIN_APPROVE, "approve", afterMs=200)
+
+    async def flow():
+        return await client.wait(await client.start_safe_conversation(NIN_APPROVE))
+
+    logger.setLevel(logging.INFO)
+    safeconv.install_logging()
+    assert run(flow()).is_success()
+    info = list(handler.records)
+    assert any(r.getMessage().startswith("session created") for r in info), [r.getMessage() for r in info]
+    assert all(r.levelno >= logging.INFO for r in info)
+    assert all(r.name.startswith("safeconv.") for r in info)
+    created = next(r for r in info if r.getMessage().startswith("session created"))
+    assert created.levelno == logging.INFO and created.name == "safeconv.client"
+    assert "session_id=" in created.getMessage() and created.safeconv_fields["session_id"]
+
+    handler.records.clear()
+    logger.setLevel(logging.DEBUG)
+    safeconv.install_logging()
+    assert run(flow()).is_success()
+    debug = [r for r in handler.records if r.levelno == logging.DEBUG]
+    assert debug, "no debug records at DEBUG"
+    # The start names the NIN, masked.
+    assert any("010180*****" in r.getMessage() for r in debug)
+    for record in handler.records:
+        assert NIN_APPROVE not in record.getMessage()
+        assert all(NIN_APPROVE not in value for value in record.safeconv_fields.values())
+
+    # Stopped: nothing more arrives.
+    handler.records.clear()
+    safeconv.set_log_sink(None, safeconv.LogLevel.TRACE)
+    assert run(flow()).is_success()
+    assert handler.records == []
 
 
 # --- many at once -----------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 // Idiomatic Swift on top of the generated bindings (Safeconv.swift, produced by the build).
 //
 // The generated async methods do not stop the Rust work when the calling Task is cancelled;
-// `outcome(of:)` and `statusChanges(of:)` wire Task cancellation to a `CancelHandle`, so that
-// cancelling the Task (or dropping the stream) cancels the session at Signicat.
+// `startSafeConversation(for:)`, `outcome(of:)` and `statusChanges(of:)` wire Task cancellation
+// to a `CancelHandle`, so that cancelling the Task (or dropping the stream) cancels the session
+// at Signicat.
 
 import Foundation
 
@@ -34,6 +35,19 @@ public final class ClosureTokenProvider: TokenProvider, @unchecked Sendable {
 }
 
 extension SafeconvClient {
+    /// Starts a Safe Conversation for `nin`, like `startSafeConversation(nin:options:cancel:)`,
+    /// and cancelling the calling Task stops it: before the request went out nothing is sent;
+    /// after, it throws `SafeconvError.Cancelled` at once and the session it creates is
+    /// cancelled at Signicat, so no BankID request is left on the caller's phone.
+    public func startSafeConversation(for nin: String, options: StartOptions? = nil) async throws -> Session {
+        let handle = CancelHandle()
+        return try await withTaskCancellationHandler {
+            try await self.startSafeConversation(nin: nin, options: options, cancel: handle)
+        } onCancel: {
+            handle.cancel()
+        }
+    }
+
     /// Waits for `session` to end and returns how it ended, like `wait(session:...)`, and
     /// cancelling the calling Task cancels the session at Signicat: the result is then what
     /// really happened (`.cancelled`, or `.success` if the caller confirmed first).

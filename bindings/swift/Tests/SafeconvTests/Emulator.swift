@@ -63,9 +63,25 @@ struct Emulator: Sendable {
         try call("PUT", "/emulator/users/\(nin)", body: JSONSerialization.data(withJSONObject: fields))
     }
 
-    func fault(_ endpoint: String, _ kind: String, times: Int = 1) throws {
-        let fields: [String: Any] = ["endpoint": endpoint, "fault": ["kind": kind], "times": times]
+    func fault(_ endpoint: String, _ kind: String, times: Int = 1, delayMs: Int? = nil) throws {
+        var fault: [String: Any] = ["kind": kind]
+        if let delayMs { fault["delayMs"] = delayMs }
+        let fields: [String: Any] = ["endpoint": endpoint, "fault": fault, "times": times]
         try call("POST", "/emulator/faults", body: JSONSerialization.data(withJSONObject: fields))
+    }
+
+    private func json(_ path: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: call("GET", path)) as? [String: Any] ?? [:]
+    }
+
+    /// How many session creates the emulator has received.
+    func createRequests() throws -> Int {
+        (try json("/emulator/counters")["createRequests"] as? NSNumber)?.intValue ?? -1
+    }
+
+    /// The session's status as the emulator holds it (e.g. `CANCELLED`).
+    func sessionStatus(_ id: String) throws -> String {
+        try json("/emulator/sessions/\(id)")["status"] as? String ?? ""
     }
 
     func clearFaults() throws {

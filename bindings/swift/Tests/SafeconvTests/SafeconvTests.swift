@@ -39,6 +39,30 @@ final class Counter: @unchecked Sendable {
     }
 }
 
+/// Collects the SDK's log records (on its worker threads).
+final class LogBook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received: [LogRecord] = []
+
+    lazy var sink = ClosureLogSink { [unowned self] record in
+        self.lock.lock()
+        self.received.append(record)
+        self.lock.unlock()
+    }
+
+    var records: [LogRecord] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    func clear() {
+        lock.lock()
+        received.removeAll()
+        lock.unlock()
+    }
+}
+
 /// Runs `body` and returns the `SafeconvError` it throws (failing the test if it does not).
 func expectError<T>(_ body: () async throws -> T, file: StaticString = #filePath, line: UInt = #line) async -> SafeconvError? {
     do {
@@ -63,6 +87,23 @@ final class SafeconvTests: XCTestCase {
         self.emulator = emulator
         try emulator.clearFaults()
         client = try SafeconvClient(config: emulator.config())
+    }
+
+    override func tearDownWithError() throws {
+        try setLogSink(sink: nil, level: .error)
+    }
+
+    /// The id of the session the core cancels because its start was given up.
+    private func abandonedSessionId(_ book: LogBook) async throws -> String {
+        for _ in 0..<250 {
+            if let record = book.records.first(where: { $0.message == "cancelling an abandoned session" }),
+               let id = record.fields.first(where: { $0.name == "session_id" })?.value {
+                return id
+            }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        XCTFail("the core never cancelled the abandoned session")
+        return ""
     }
 
     private func assertNoNin(_ values: Any..., file: StaticString = #filePath, line: UInt = #line) {
@@ -112,6 +153,13 @@ final class SafeconvTests: XCTestCase {
 
     func testDeclinedEndsAsAborted() async throws {
         try emulator.user(Emulator.ninDecline, "decline", afterMs: 200)
+        let outcome = try await client.wait(session: try await client.startSafeConversation(nin: Emulator.ninDecline))
+        XCTAssertEqual(outcome, .aborted)
+    }
+
+    func testDeclinedAsAbortedEndsAsAborted() async throws {
+        // Signicat's .NET SDK spells the decline ABORTED: the same outcome.
+        try emulator.user(Emulator.ninDecline, "decline-aborted", afterMs: 200)
         let outcome = try await client.wait(session: try await client.startSafeConversation(nin: Emulator.ninDecline))
         XCTAssertEqual(outcome, .aborted)
     }
@@ -188,6 +236,43 @@ final class SafeconvTests: XCTestCase {
         XCTAssertEqual(outcome, .cancelled)
         let status = try await waitForStatus(session.id, .cancelled)
         XCTAssertEqual(status, .cancelled)
+    }
+
+    // MARK: an abandoned start
+
+    func testCancellingTheTaskDuringTheCreateCancelsTheSession() async throws {
+        let book = LogBook()
+        try setLogSink(sink: book.sink, level: .info)
+        try emulator.user(Emulator.ninSilent, "never-answer")
+        // The emulator makes the session at once and holds its answer back.
+        try emulator.fault("create-session", "slow", delayMs: 1500)
+        let before = try emulator.createRequests()
+        let client = self.client!
+        let starting = Task { try await client.startSafeConversation(for: Emulator.ninSilent) }
+        while try emulator.createRequests() == before {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        let cancelledAt = Date()
+        starting.cancel()
+        let error = await expectError { try await starting.value }
+        guard case .Cancelled = error else { return XCTFail("not Cancelled: \(String(describing: error))") }
+        XCTAssertLessThan(Date().timeIntervalSince(cancelledAt), 1.0)
+        let id = try await abandonedSessionId(book)
+        let cleanedUp = await client.waitForCleanup(timeout: 5)
+        XCTAssertTrue(cleanedUp)
+        XCTAssertEqual(try emulator.sessionStatus(id), "CANCELLED")
+    }
+
+    func testACancelledTaskSendsNoStart() async throws {
+        let before = try emulator.createRequests()
+        let client = self.client!
+        let starting = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await client.startSafeConversation(for: Emulator.ninSilent)
+        }
+        let error = await expectError { try await starting.value }
+        guard case .Cancelled = error else { return XCTFail("not Cancelled: \(String(describing: error))") }
+        XCTAssertEqual(try emulator.createRequests(), before)
     }
 
     func testTimeoutCancelsAndReports() async throws {
@@ -334,6 +419,38 @@ final class SafeconvTests: XCTestCase {
         XCTAssertEqual(brokenCode, "token_provider_failed")
 
         XCTAssertThrowsError(try SafeconvClient.withTokenProvider(config: emulator.config(), provider: ClosureTokenProvider { throw Unreachable() }))
+    }
+
+    // MARK: logs
+
+    func testLogRecordsArriveByLevelWithoutNins() async throws {
+        try emulator.user(Emulator.ninApprove, "approve", afterMs: 200)
+        let book = LogBook()
+        try setLogSink(sink: book.sink, level: .info)
+        guard case .success = try await client.wait(session: try await client.startSafeConversation(nin: Emulator.ninApprove)) else { return XCTFail("not verified") }
+        let info = book.records
+        let created = try XCTUnwrap(info.first { $0.message == "session created" })
+        XCTAssertEqual(created.level, .info)
+        XCTAssertEqual(created.target, "safeconv::client")
+        XCTAssertTrue(created.line.hasPrefix("session created"))
+        XCTAssertTrue(created.fields.contains { $0.name == "session_id" && !$0.value.isEmpty })
+        XCTAssertFalse(info.contains { $0.level == .debug || $0.level == .trace })
+
+        book.clear()
+        try setLogSink(sink: book.sink, level: .debug)
+        guard case .success = try await client.wait(session: try await client.startSafeConversation(nin: Emulator.ninApprove)) else { return XCTFail("not verified") }
+        let start = try XCTUnwrap(book.records.first { $0.message == "starting a Safe Conversation" })
+        XCTAssertEqual(start.level, .debug)
+        XCTAssertEqual(start.line, "starting a Safe Conversation nin=010180*****")
+        for record in book.records {
+            XCTAssertFalse(record.line.contains(Emulator.ninApprove), "a NIN leaked into \(record.line)")
+        }
+    }
+
+    func testDefaultLoggingInstalls() async throws {
+        try useDefaultLogging(level: .warn)
+        try emulator.user(Emulator.ninApprove, "approve", afterMs: 200)
+        guard case .success = try await client.wait(session: try await client.startSafeConversation(nin: Emulator.ninApprove)) else { return XCTFail("not verified") }
     }
 
     // MARK: many at once

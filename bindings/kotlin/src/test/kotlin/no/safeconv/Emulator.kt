@@ -33,9 +33,18 @@ class Emulator(val url: String) {
         call("PUT", "/emulator/users/$nin", fields.joinToString(",", "{", "}"))
     }
 
-    fun fault(endpoint: String, kind: String, times: Int = 1) {
-        call("POST", "/emulator/faults", """{"endpoint":"$endpoint","fault":{"kind":"$kind"},"times":$times}""")
+    fun fault(endpoint: String, kind: String, times: Int = 1, delayMs: Int? = null) {
+        val delay = delayMs?.let { ",\"delayMs\":$it" } ?: ""
+        call("POST", "/emulator/faults", """{"endpoint":"$endpoint","fault":{"kind":"$kind"$delay},"times":$times}""")
     }
+
+    /** How many session creates the emulator has received. */
+    fun createRequests(): Long =
+        Regex("\"createRequests\"\\s*:\\s*(\\d+)").find(call("GET", "/emulator/counters"))!!.groupValues[1].toLong()
+
+    /** The session's status as the emulator holds it (e.g. `CANCELLED`). */
+    fun sessionStatus(id: String): String =
+        Regex("\"status\"\\s*:\\s*\"([A-Z_]+)\"").find(call("GET", "/emulator/sessions/$id"))!!.groupValues[1]
 
     fun clearFaults() {
         call("DELETE", "/emulator/faults")

@@ -1,5 +1,10 @@
 package no.safeconv
 
+import ch.qos.logback.classic.Level
+import ch.qos.logback.classic.Logger
+import ch.qos.logback.classic.spi.ILoggingEvent
+import ch.qos.logback.core.read.ListAppender
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.delay
@@ -20,9 +25,11 @@ import org.junit.jupiter.api.Assertions.assertInstanceOf
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
+import org.slf4j.LoggerFactory
 import java.time.Duration
 import java.time.Instant
 import java.util.Collections
@@ -36,6 +43,28 @@ class SafeconvClientTest {
     fun setUp() {
         emulator.clearFaults()
         client = SafeconvClient(emulator.config())
+    }
+
+    @AfterEach
+    fun stopLogs() {
+        setLogSink(null, LogLevel.ERROR)
+    }
+
+    /** Collects the SDK's log records (on its worker threads). */
+    private class LogBook {
+        val records: MutableList<LogRecord> = Collections.synchronizedList(mutableListOf())
+        val sink = LogSink { records += it }
+        fun snapshot(): List<LogRecord> = synchronized(records) { records.toList() }
+    }
+
+    /** The id of the session the core cancels because its start was given up. */
+    private suspend fun abandonedSessionId(book: LogBook): String {
+        for (i in 0 until 250) {
+            book.snapshot().firstOrNull { it.message == "cancelling an abandoned session" }
+                ?.let { record -> return record.fields.first { it.name == "session_id" }.value }
+            delay(20)
+        }
+        error("the core never cancelled the abandoned session")
     }
 
     /** Collects what a wait reports, in order. */
@@ -90,6 +119,13 @@ class SafeconvClientTest {
     }
 
     @Test
+    fun `declined as ABORTED ends as Aborted`() = runBlocking {
+        // Signicat's .NET SDK spells the decline ABORTED: the same outcome.
+        emulator.user(NIN_DECLINE, "decline-aborted", afterMs = 200)
+        assertEquals(Outcome.Aborted, client.wait(client.startSafeConversation(NIN_DECLINE)))
+    }
+
+    @Test
     fun `failure keeps its error code`() = runBlocking {
         emulator.user(NIN_FAIL, "fail", afterMs = 200, code = "authentication_failed")
         val outcome = client.wait(client.startSafeConversation(NIN_FAIL))
@@ -109,7 +145,7 @@ class SafeconvClientTest {
     fun `unanswered session expires`() = runBlocking {
         emulator.user(NIN_SILENT, "never-answer")
         emulator.minSessionLifetime(1)
-        val session = client.startSafeConversation(NIN_SILENT, StartOptions(sessionLifetime = Duration.ofSeconds(1)))
+        val session = client.startSafeConversation(NIN_SILENT, StartOptions(sessionLifetime = 1u))
         assertEquals(Outcome.Expired, client.wait(session))
     }
 
@@ -169,6 +205,47 @@ class SafeconvClientTest {
             delay(50)
         }
         assertEquals(SessionStatus.Cancelled, status)
+    }
+
+    // --- an abandoned start ---------------------------------------------------------------------
+
+    @Test
+    fun `cancelling the coroutine during the create cancels the session`() = runBlocking {
+        val book = LogBook()
+        setLogSink(book.sink, LogLevel.INFO)
+        emulator.user(NIN_SILENT, "never-answer")
+        // The emulator makes the session at once and holds its answer back.
+        emulator.fault("create-session", "slow", delayMs = 1500)
+        val before = emulator.createRequests()
+        val starting = launch(Dispatchers.Default) { client.startSafeConversation(NIN_SILENT) }
+        while (emulator.createRequests() == before) delay(10)
+        starting.cancel()
+        starting.join()
+        assertTrue(starting.isCancelled)
+        val id = abandonedSessionId(book)
+        assertTrue(client.waitForCleanup(Duration.ofSeconds(5)))
+        assertEquals("CANCELLED", emulator.sessionStatus(id))
+    }
+
+    @Test
+    fun `cancel handle stops a start`() = runBlocking {
+        emulator.user(NIN_SILENT, "never-answer")
+        emulator.fault("create-session", "slow", delayMs = 1500)
+        val handle = CancelHandle()
+        val starting = async(Dispatchers.Default) {
+            assertThrows<SafeconvException.Cancelled> { runBlocking { client.startSafeConversation(NIN_SILENT, cancel = handle) } }
+        }
+        delay(300)
+        val cancelledAt = System.nanoTime()
+        handle.cancel()
+        starting.await()
+        assertTrue(Duration.ofNanos(System.nanoTime() - cancelledAt) < Duration.ofSeconds(1))
+        assertTrue(client.waitForCleanup(Duration.ofSeconds(5)))
+
+        // Cancelled beforehand: nothing is sent.
+        val before = emulator.createRequests()
+        assertThrows<SafeconvException.Cancelled> { runBlocking { client.startSafeConversation(NIN_SILENT, cancel = handle) } }
+        assertEquals(before, emulator.createRequests())
     }
 
     @Test
@@ -322,6 +399,65 @@ class SafeconvClientTest {
         assertThrows<SafeconvException.InvalidInput> {
             SafeconvClient.withTokenProvider(emulator.config(), TokenProvider { emulator.token() })
         }
+    }
+
+    // --- logs ----------------------------------------------------------------------------------
+
+    @Test
+    fun `log records arrive by level without NINs`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 200)
+        val book = LogBook()
+        setLogSink(book.sink, LogLevel.INFO)
+        assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+        val info = book.snapshot()
+        val created = info.first { it.message == "session created" }
+        assertEquals(LogLevel.INFO, created.level)
+        assertEquals("safeconv::client", created.target)
+        assertTrue(created.fields.any { it.name == "session_id" && it.value.isNotBlank() })
+        assertTrue(info.none { it.level == LogLevel.DEBUG || it.level == LogLevel.TRACE })
+
+        book.records.clear()
+        setLogSink(book.sink, LogLevel.DEBUG)
+        assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+        val debug = book.snapshot()
+        val start = debug.first { it.message == "starting a Safe Conversation" }
+        assertEquals(LogLevel.DEBUG, start.level)
+        assertEquals("010180*****", start.fields.first { it.name == "nin" }.value)
+        for (record in debug) {
+            assertFalse(record.message.contains(NIN_APPROVE) || record.fields.any { it.value.contains(NIN_APPROVE) }, "a NIN leaked into $record")
+        }
+    }
+
+    @Test
+    fun `log records reach SLF4J`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 200)
+        val logger = LoggerFactory.getLogger("safeconv") as Logger
+        val appender = ListAppender<ILoggingEvent>().apply { start() }
+        logger.addAppender(appender)
+        logger.isAdditive = false
+        try {
+            logger.level = Level.INFO
+            Slf4jLogSink.install()
+            assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+            val events = synchronized(appender) { appender.list.toList() }
+            val created = events.first { it.message == "session created" }
+            assertEquals("safeconv.client", created.loggerName)
+            assertEquals(Level.INFO, created.level)
+            assertTrue(created.keyValuePairs.any { it.key == "session_id" && it.value.toString().isNotBlank() })
+            assertTrue(events.none { it.level == Level.DEBUG || it.level == Level.TRACE })
+            assertTrue(events.none { it.formattedMessage.contains(NIN_APPROVE) || it.keyValuePairs.orEmpty().any { kv -> kv.value.toString().contains(NIN_APPROVE) } })
+        } finally {
+            logger.detachAppender(appender)
+            logger.isAdditive = true
+        }
+    }
+
+    @Test
+    fun `a logger that throws does not fail the call`() = runBlocking {
+        emulator.user(NIN_APPROVE, "approve", afterMs = 200)
+        setLogSink(LogSink { throw IllegalStateException("the logger is broken") }, LogLevel.TRACE)
+        assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+        Unit
     }
 
     // --- many at once ---------------------------------------------------------------------------

@@ -1,25 +1,21 @@
-//! The client object, its configuration record, and the foreign callback interfaces.
+//! The client object, its configuration record, and the foreign callback interfaces. Each
+//! method awaits the core and converts its answer; nothing else.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cancel::CancelToken;
-use crate::client::Client;
-use crate::config::ClientBuilder;
-use crate::nin::{Nin, NinRules};
-use crate::request::SafeConversation;
-use crate::runtime::BoxFuture;
-use crate::token::{AccessToken as CoreAccessToken, TokenProvider as CoreTokenProvider};
-use crate::wait::WaitOptions;
+use safeconv::{
+    AccessToken as CoreAccessToken, BoxFuture, CancelToken, Client, ClientOptions, Error, NinRules,
+    Secret, StartOptions, TokenProvider as CoreTokenProvider, WaitOptions,
+};
 
-use super::error::SafeconvError;
-use super::types::{Outcome, Session, StartOptions};
+use crate::error::SafeconvError;
+use crate::types::{Outcome, Session};
 
 /// How to reach Signicat. Only `account_id` is required here; give `client_id` and
 /// `client_secret` to [`SafeconvClient::new`], or neither to
 /// [`SafeconvClient::with_token_provider`]. `toString()`/`description`/`repr` mask the secret.
-#[derive(Clone, PartialEq, uniffi::Record)]
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug, Display)]
 pub struct ClientConfig {
     /// Your Signicat account id (`signicat-accountId`), from the Signicat Dashboard.
@@ -29,7 +25,7 @@ pub struct ClientConfig {
     pub client_id: Option<String>,
     /// The API client's secret. Prefer a token provider in apps that run on agents' devices.
     #[uniffi(default = None)]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     /// The API base URL (default `https://api.signicat.com`; plain http only for loopback).
     #[uniffi(default = None)]
     pub base_url: Option<String>,
@@ -50,79 +46,42 @@ pub struct ClientConfig {
     pub nin_rules: Option<NinRules>,
 }
 
-impl fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("account_id", &self.account_id)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
-            .field("base_url", &self.base_url)
-            .field("token_url", &self.token_url)
-            .field("request_timeout", &self.request_timeout)
-            .field("poll_interval", &self.poll_interval)
-            .field("user_agent", &self.user_agent)
-            .field("nin_rules", &self.nin_rules)
-            .finish()
-    }
-}
-
-impl fmt::Display for ClientConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-impl fmt::Display for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-impl ClientConfig {
-    /// Everything but the credentials.
-    fn builder(&self) -> ClientBuilder {
-        let mut builder = Client::builder().account_id(self.account_id.clone());
-        if let Some(url) = &self.base_url {
-            builder = builder.base_url(url.clone());
+impl From<ClientConfig> for ClientOptions {
+    fn from(config: ClientConfig) -> Self {
+        ClientOptions {
+            account_id: config.account_id,
+            base_url: config.base_url,
+            token_url: config.token_url,
+            client_id: config.client_id,
+            client_secret: config.client_secret,
+            request_timeout: config.request_timeout,
+            poll_interval: config.poll_interval,
+            user_agent: config.user_agent,
+            nin_rules: config.nin_rules.unwrap_or_default(),
         }
-        if let Some(url) = &self.token_url {
-            builder = builder.token_url(url.clone());
-        }
-        if let Some(timeout) = self.request_timeout {
-            builder = builder.request_timeout(timeout);
-        }
-        if let Some(interval) = self.poll_interval {
-            builder = builder.poll_interval(interval);
-        }
-        if let Some(agent) = &self.user_agent {
-            builder = builder.user_agent(agent.clone());
-        }
-        if let Some(rules) = self.nin_rules {
-            builder = builder.nin_rules(rules);
-        }
-        builder
     }
 }
 
 /// An access token handed over by a [`TokenProvider`]. `toString()`/`description`/`repr` never
 /// show the token.
-#[derive(Clone, PartialEq, uniffi::Record)]
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug, Display)]
 pub struct AccessToken {
     /// The bearer token.
-    pub token: String,
+    pub token: Secret,
     /// How long it lives, if known: the SDK renews it shortly before it ends. Without it, the
     /// token is used until the API rejects it.
     #[uniffi(default = None)]
     pub expires_in: Option<Duration>,
 }
 
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("token", &"***")
-            .field("expires_in", &self.expires_in)
-            .finish()
+impl From<AccessToken> for CoreAccessToken {
+    fn from(token: AccessToken) -> Self {
+        let core = CoreAccessToken::new(token.token);
+        match token.expires_in {
+            Some(lifetime) => core.expires_in(lifetime),
+            None => core,
+        }
     }
 }
 
@@ -131,35 +90,23 @@ impl fmt::Debug for AccessToken {
 /// a worker thread: it may block (e.g. on an HTTP call to your backend).
 #[uniffi::export(foreign)]
 pub trait TokenProvider: Send + Sync {
-    /// A fresh token. Throw `SafeconvException.Authentication` when none can be had.
+    /// A fresh token. Throw `SafeconvException.Authentication` when none can be had; anything
+    /// else thrown becomes `Authentication` with the error `token_provider_failed`.
     fn access_token(&self) -> Result<AccessToken, SafeconvError>;
 }
 
-/// Adapts a foreign [`TokenProvider`] to the core's async one: the foreign call may block, so
-/// it runs on tokio's blocking pool.
+/// The core's async token provider over a foreign one, whose call may block: it runs on
+/// tokio's blocking pool.
 struct ForeignTokenProvider(Arc<dyn TokenProvider>);
 
 impl CoreTokenProvider for ForeignTokenProvider {
-    fn access_token(&self) -> BoxFuture<'_, crate::Result<CoreAccessToken>> {
+    fn access_token(&self) -> BoxFuture<'_, safeconv::Result<CoreAccessToken>> {
         let provider = Arc::clone(&self.0);
         Box::pin(async move {
-            let answer = match tokio::runtime::Handle::try_current() {
-                Ok(handle) => handle
-                    .spawn_blocking(move || provider.access_token())
-                    .await
-                    .map_err(|e| crate::Error::Authentication {
-                        error: "token_provider_failed".to_owned(),
-                        description: Some(format!("the token provider did not return: {e}")),
-                        http_status: None,
-                    })?,
-                Err(_) => provider.access_token(),
-            };
-            let token = answer?;
-            let core = CoreAccessToken::new(token.token);
-            Ok(match token.expires_in {
-                Some(lifetime) => core.expires_in(lifetime),
-                None => core,
-            })
+            let answer = tokio::task::spawn_blocking(move || provider.access_token())
+                .await
+                .map_err(|e| Error::token_provider_failed(format!("it did not return: {e}")))?;
+            Ok(answer?.into())
         })
     }
 }
@@ -172,9 +119,10 @@ pub trait StatusListener: Send + Sync {
     fn on_status(&self, session: Session);
 }
 
-/// Stops a [`SafeconvClient::wait`] or [`SafeconvClient::resume`] from elsewhere (a button, another
-/// task). The session is then cancelled at Signicat and the wait returns how it really ended:
-/// `Cancelled`, or `Success` if the caller confirmed first. One handle may serve many waits.
+/// Stops a start, a [`SafeconvClient::wait`] or a [`SafeconvClient::resume`] from elsewhere (a
+/// button, another task). A wait then cancels the session at Signicat and returns how it
+/// really ended: `Cancelled`, or `Success` if the caller confirmed first. A start throws
+/// `Cancelled`, and a session it had created is cancelled. One handle may serve many calls.
 #[derive(Debug, Default, uniffi::Object)]
 pub struct CancelHandle {
     token: CancelToken,
@@ -188,7 +136,7 @@ impl CancelHandle {
         Arc::new(CancelHandle::default())
     }
 
-    /// Cancels every wait using this handle. Idempotent.
+    /// Cancels every call using this handle. Idempotent.
     pub fn cancel(&self) {
         self.token.cancel();
     }
@@ -199,15 +147,26 @@ impl CancelHandle {
     }
 }
 
+display_as_debug!(ClientConfig, AccessToken);
+
+/// The core token behind an optional handle (a fresh one that nobody cancels without).
+fn cancel_token(handle: Option<Arc<CancelHandle>>) -> CancelToken {
+    handle.map(|h| h.token.clone()).unwrap_or_default()
+}
+
 /// A Signicat client for Safe Conversation. Thread-safe; share one per app.
-#[derive(uniffi::Object)]
+#[derive(Debug, uniffi::Object)]
 pub struct SafeconvClient {
     client: Client,
 }
 
-impl fmt::Debug for SafeconvClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.client, f)
+impl SafeconvClient {
+    fn build(
+        config: ClientConfig,
+        provider: Option<Arc<dyn CoreTokenProvider>>,
+    ) -> Result<Arc<Self>, SafeconvError> {
+        let client = ClientOptions::from(config).build(provider)?;
+        Ok(Arc::new(SafeconvClient { client }))
     }
 }
 
@@ -216,16 +175,7 @@ impl SafeconvClient {
     /// A client that authenticates with `config.client_id` and `config.client_secret`.
     #[uniffi::constructor]
     pub fn new(config: ClientConfig) -> Result<Arc<Self>, SafeconvError> {
-        let mut builder = config.builder();
-        if config.client_id.is_some() || config.client_secret.is_some() {
-            builder = builder.client_credentials(
-                config.client_id.clone().unwrap_or_default(),
-                config.client_secret.clone().unwrap_or_default(),
-            );
-        }
-        Ok(Arc::new(SafeconvClient {
-            client: builder.build()?,
-        }))
+        SafeconvClient::build(config, None)
     }
 
     /// A client that gets its access tokens from `provider` instead of holding a secret.
@@ -235,17 +185,7 @@ impl SafeconvClient {
         config: ClientConfig,
         provider: Arc<dyn TokenProvider>,
     ) -> Result<Arc<Self>, SafeconvError> {
-        if config.client_id.is_some() || config.client_secret.is_some() {
-            return Err(SafeconvError::InvalidInput {
-                field: "credentials".to_owned(),
-                reason: "give a client id and secret, or a token provider, not both".to_owned(),
-            });
-        }
-        let client = config
-            .builder()
-            .token_provider(Arc::new(ForeignTokenProvider(provider)))
-            .build()?;
-        Ok(Arc::new(SafeconvClient { client }))
+        SafeconvClient::build(config, Some(Arc::new(ForeignTokenProvider(provider))))
     }
 
     /// The Signicat account id in use.
@@ -258,20 +198,24 @@ impl SafeconvClient {
         self.client.config().base_url().to_owned()
     }
 
-    /// Starts a Safe Conversation for `nin` (checked with the config's NIN rules): BankID pushes
-    /// a request to the caller's phone, and the session's `binding_message` is what the agent
-    /// reads aloud. Not retried when it is unknown whether Signicat created the session.
-    #[uniffi::method(default(options = None))]
+    /// Starts a Safe Conversation for `nin` (checked, with `options`, before anything is
+    /// sent): BankID pushes a request to the caller's phone, and the session's
+    /// `binding_message` is what the agent reads aloud. Not retried when it is unknown whether
+    /// Signicat created the session. Stopped by `cancel`, or by cancelling the calling
+    /// coroutine or task: once the request went out, the session it creates is cancelled.
+    #[uniffi::method(default(options = None, cancel = None))]
     pub async fn start_safe_conversation(
         &self,
         nin: String,
         options: Option<StartOptions>,
+        cancel: Option<Arc<CancelHandle>>,
     ) -> Result<Session, SafeconvError> {
-        let nin = Nin::parse_with(&nin, self.client.config().nin_rules())?;
-        let conversation = options
-            .unwrap_or_default()
-            .apply(SafeConversation::new(nin));
-        let session = self.client.start_safe_conversation(&conversation).await?;
+        let conversation = self
+            .client
+            .conversation(&nin, &options.unwrap_or_default())?;
+        let session = (self.client)
+            .start_safe_conversation_with(&conversation, &cancel_token(cancel))
+            .await?;
         Ok(Session::from(&session))
     }
 
@@ -280,8 +224,8 @@ impl SafeconvClient {
         Ok(Session::from(&self.client.get_session(&session_id).await?))
     }
 
-    /// Cancels a session. Idempotent: a session that had already ended comes back in its final
-    /// state (which may be `SUCCESS`).
+    /// Cancels a session, and stops every wait on it. Idempotent: a session that had already
+    /// ended comes back in its final state (which may be `SUCCESS`).
     pub async fn cancel_session(&self, session_id: String) -> Result<Session, SafeconvError> {
         Ok(Session::from(
             &self.client.cancel_session(&session_id).await?,
@@ -300,12 +244,8 @@ impl SafeconvClient {
         timeout: Option<Duration>,
         cancel: Option<Arc<CancelHandle>>,
     ) -> Result<Outcome, SafeconvError> {
-        let session = crate::Session::from(&session);
-        let outcome = self
-            .client
-            .wait(&session, wait_options(listener, timeout, cancel))
-            .await?;
-        Ok(Outcome::from(outcome))
+        let options = wait_options(listener, timeout, cancel);
+        Ok(self.client.wait(&(&session).into(), options).await?.into())
     }
 
     /// Picks up a session by id (after a restart, or from another device) and waits for it,
@@ -318,11 +258,14 @@ impl SafeconvClient {
         timeout: Option<Duration>,
         cancel: Option<Arc<CancelHandle>>,
     ) -> Result<Outcome, SafeconvError> {
-        let outcome = self
-            .client
-            .resume(&session_id, wait_options(listener, timeout, cancel))
-            .await?;
-        Ok(Outcome::from(outcome))
+        let options = wait_options(listener, timeout, cancel);
+        Ok(self.client.resume(&session_id, options).await?.into())
+    }
+
+    /// Lets the cancels that given-up starts and waits left running finish, at most `timeout`;
+    /// true if none is left. Call it before a script or app exits right after giving one up.
+    pub async fn wait_for_cleanup(&self, timeout: Duration) -> bool {
+        self.client.wait_for_cleanup(timeout).await
     }
 }
 
@@ -331,15 +274,12 @@ fn wait_options(
     timeout: Option<Duration>,
     cancel: Option<Arc<CancelHandle>>,
 ) -> WaitOptions {
-    let mut options = WaitOptions::new();
+    let mut options = WaitOptions::new().cancel_token(cancel_token(cancel));
     if let Some(listener) = listener {
         options = options.on_status(move |session| listener.on_status(Session::from(session)));
     }
     if let Some(timeout) = timeout {
         options = options.timeout(timeout);
-    }
-    if let Some(cancel) = cancel {
-        options = options.cancel_token(cancel.token.clone());
     }
     options
 }

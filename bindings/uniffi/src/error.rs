@@ -1,11 +1,10 @@
 //! The one error type of the bindings: `SafeconvException` in Kotlin, `SafeconvError` in Swift
-//! and Python. Each variant keeps the core error's details.
+//! and Python, made from the core's [`ErrorReport`] in one place.
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::{ApiError, Error, TransportErrorKind};
-use crate::nin::NinError;
+use safeconv::{ApiError, Error, ErrorKind, ErrorReport, TransportErrorKind};
 
 /// A field Signicat refused, from the error body's `invalidParams`.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
@@ -17,10 +16,11 @@ pub struct InvalidParam {
 }
 
 /// Everything that can keep the SDK from learning a session's outcome. A session that ends
-/// badly (declined, expired, failed) is not an error but an [`Outcome`](super::types::Outcome).
+/// badly (declined, expired, failed) is not an error but an [`Outcome`](crate::types::Outcome).
 /// Messages never contain a NIN, secret or token.
 ///
-/// Fields are named `reason` rather than `message`, which Kotlin's `Throwable` already has;
+/// `reason` is the whole message in the core's wording (the same in every language). Fields
+/// are named `reason` rather than `message`, which Kotlin's `Throwable` already has;
 /// `toString()` (Kotlin), `description` (Swift) and `str()` (Python) give the core's wording.
 #[derive(Clone, Debug, PartialEq, uniffi::Error)]
 #[uniffi::export(Display)]
@@ -29,7 +29,7 @@ pub enum SafeconvError {
     InvalidInput {
         /// Which field, e.g. `base_url` or `poll_interval`.
         field: String,
-        /// Why it was refused.
+        /// What was wrong with it.
         reason: String,
     },
     /// The national identity number was refused before anything was sent.
@@ -42,7 +42,8 @@ pub enum SafeconvError {
     /// The token endpoint (or the token provider) refused: wrong client id or secret, or no
     /// token could be had.
     Authentication {
-        /// OAuth `error` (e.g. `invalid_client`), or the provider's code.
+        /// OAuth `error` (e.g. `invalid_client`), or the provider's code
+        /// (`token_provider_failed` when it threw something else).
         error: String,
         /// OAuth `error_description`, if any.
         description: Option<String>,
@@ -70,7 +71,7 @@ pub enum SafeconvError {
     Transport {
         /// What kind of failure.
         kind: TransportErrorKind,
-        /// A description, without secrets.
+        /// What happened, without secrets.
         reason: String,
     },
     /// The server answered something the SDK cannot read.
@@ -78,96 +79,67 @@ pub enum SafeconvError {
         /// What was wrong (never the body itself, which may hold personal data).
         reason: String,
     },
-    /// The operation was stopped before it had a result.
+    /// The operation was stopped (its `CancelHandle`, or its task) before it had a result. A
+    /// start stopped after its request went out has its session cancelled at Signicat.
     Cancelled {
         /// What was stopped.
         reason: String,
     },
 }
 
-impl fmt::Display for SafeconvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The core's wording, so that every language reads the same messages.
-        match self {
-            SafeconvError::InvalidNin { reason, .. } => {
-                write!(f, "invalid national identity number: {reason}")
-            }
-            other => fmt::Display::fmt(&Error::from(other.clone()), f),
-        }
-    }
-}
-
-impl std::error::Error for SafeconvError {}
-
-impl From<NinError> for SafeconvError {
-    fn from(reason: NinError) -> Self {
-        SafeconvError::InvalidNin {
-            reason_code: reason.code().to_owned(),
-            reason: reason.to_string(),
-        }
-    }
-}
-
 impl From<Error> for SafeconvError {
     fn from(error: Error) -> Self {
-        match error {
-            Error::InvalidInput { field, reason } => SafeconvError::InvalidInput { field, reason },
-            Error::InvalidNin(reason) => reason.into(),
-            Error::Authentication {
-                error,
-                description,
-                http_status,
-            } => SafeconvError::Authentication {
-                error,
-                description,
+        let ErrorReport {
+            kind,
+            message: reason,
+            field,
+            code,
+            http_status,
+            trace_id,
+            retry_after,
+            title,
+            detail,
+            invalid_params,
+            ..
+        } = error.report();
+        match kind {
+            ErrorKind::InvalidInput => SafeconvError::InvalidInput {
+                field: field.unwrap_or_default(),
+                reason,
+            },
+            ErrorKind::InvalidNin => SafeconvError::InvalidNin {
+                reason_code: code.unwrap_or_default(),
+                reason,
+            },
+            ErrorKind::Authentication => SafeconvError::Authentication {
+                error: code.unwrap_or_default(),
+                description: detail,
                 http_status,
             },
-            Error::Api(api) => {
-                let ApiError {
-                    http_status,
-                    code,
-                    title,
-                    detail,
-                    trace_id,
-                    invalid_params,
-                    retry_after,
-                } = *api;
-                SafeconvError::Api {
-                    http_status,
-                    code,
-                    title,
-                    detail,
-                    trace_id,
-                    invalid_params: invalid_params
-                        .into_iter()
-                        .map(|(name, reason)| InvalidParam { name, reason })
-                        .collect(),
-                    retry_after,
-                }
-            }
-            Error::Transport { kind, message } => SafeconvError::Transport {
-                kind,
-                reason: message,
+            ErrorKind::Api => SafeconvError::Api {
+                http_status: http_status.unwrap_or_default(),
+                code,
+                title,
+                detail,
+                trace_id,
+                invalid_params: invalid_params
+                    .into_iter()
+                    .map(|(name, reason)| InvalidParam { name, reason })
+                    .collect(),
+                retry_after,
             },
-            Error::Protocol { message } => SafeconvError::Protocol { reason: message },
-            Error::Cancelled { message } => SafeconvError::Cancelled { reason: message },
+            ErrorKind::Transport(kind) => SafeconvError::Transport { kind, reason },
+            ErrorKind::Cancelled => SafeconvError::Cancelled { reason },
+            _ => SafeconvError::Protocol { reason },
         }
     }
 }
 
-/// Back to the core error, for what a foreign [`TokenProvider`](super::client::TokenProvider) throws.
+/// What a foreign token provider throws, for the core: `Authentication` and `Api` as they are,
+/// anything else as [`Error::token_provider_failed`] with its message.
 impl From<SafeconvError> for Error {
     fn from(error: SafeconvError) -> Self {
         match error {
-            SafeconvError::InvalidInput { field, reason } => Error::InvalidInput { field, reason },
-            // The core's NIN errors cannot be rebuilt from text; keep the words.
-            SafeconvError::InvalidNin {
-                reason_code,
-                reason,
-            } => Error::InvalidInput {
-                field: "nin".to_owned(),
-                reason: format!("{reason} ({reason_code})"),
-            },
             SafeconvError::Authentication {
                 error,
                 description,
@@ -197,31 +169,42 @@ impl From<SafeconvError> for Error {
                     .collect(),
                 retry_after,
             })),
-            SafeconvError::Transport { kind, reason } => Error::Transport {
-                kind,
-                message: reason,
-            },
-            SafeconvError::Protocol { reason } => Error::Protocol { message: reason },
-            SafeconvError::Cancelled { reason } => Error::Cancelled { message: reason },
+            other => Error::token_provider_failed(other.to_string()),
         }
     }
 }
 
-/// A foreign callback threw something other than a `SafeconvException`: report it as a failed
-/// token fetch (the only fallible callback), with the exception's text.
+impl fmt::Display for SafeconvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SafeconvError::InvalidInput { reason, .. }
+            | SafeconvError::InvalidNin { reason, .. }
+            | SafeconvError::Transport { reason, .. }
+            | SafeconvError::Protocol { reason }
+            | SafeconvError::Cancelled { reason } => f.write_str(reason),
+            // Their words are the core's, from the fields.
+            SafeconvError::Authentication { .. } | SafeconvError::Api { .. } => {
+                f.write_str(&Error::from(self.clone()).report().message)
+            }
+        }
+    }
+}
+
+impl std::error::Error for SafeconvError {}
+
+/// A foreign callback threw something other than a `SafeconvException`. Only a token provider's
+/// error is used (a log sink's is dropped): the provider failed, in the core's one way of
+/// saying so.
 impl From<uniffi::UnexpectedUniFFICallbackError> for SafeconvError {
     fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        SafeconvError::Authentication {
-            error: "token_provider_failed".to_owned(),
-            description: Some(crate::secret::redact_nins(&error.reason)),
-            http_status: None,
-        }
+        Error::token_provider_failed(&error.reason).into()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use safeconv::NinError;
 
     #[test]
     fn api_errors_keep_their_details_both_ways() {
@@ -283,11 +266,36 @@ mod tests {
             Error::Protocol {
                 message: "cut short".into(),
             },
+            Error::cancelled("stopped"),
         ] {
             let mobile = SafeconvError::from(core.clone());
             assert_eq!(mobile.to_string(), core.to_string());
-            assert_eq!(Error::from(mobile), core);
+            assert_eq!(mobile.to_string(), core.report().message);
         }
+        let mobile = SafeconvError::from(Error::InvalidInput {
+            field: "base_url".into(),
+            reason: "must use https".into(),
+        });
+        assert!(
+            matches!(&mobile, SafeconvError::InvalidInput { field, .. } if field == "base_url")
+        );
+    }
+
+    #[test]
+    fn what_a_token_provider_throws_reaches_the_core() {
+        let refused = Error::Authentication {
+            error: "backend_refused".into(),
+            description: Some("agent is not signed in".into()),
+            http_status: None,
+        };
+        assert_eq!(Error::from(SafeconvError::from(refused.clone())), refused);
+        let other = Error::from(SafeconvError::Protocol {
+            reason: "backend said 01018010018 is unknown".into(),
+        });
+        assert_eq!(
+            other,
+            Error::token_provider_failed("backend said 010180***** is unknown")
+        );
     }
 
     #[test]

@@ -413,7 +413,9 @@ typedef void (*SafeconvOutcomeCallback)(void *user_data,
  *
  * Called with the `user_data` given to `safeconv_config_set_token_callback` and a `request`
  * to answer with `safeconv_token_request_set_token` or `safeconv_token_request_set_error`
- * before returning. `request` is valid only during the call.
+ * before returning. `request` is valid only during the call. Answering neither fails the
+ * operation that needed the token with `SAFECONV_AUTHENTICATION`, code
+ * `"token_provider_failed"`.
  *
  * Thread rules: called on a library thread (never the one that made the client), when no
  * cached token is fresh, one call at a time per client (clients made from the same config
@@ -440,7 +442,8 @@ extern "C" {
 const char *safeconv_version(void);
 
 /**
- * The C ABI version of the library loaded (see `SAFECONV_ABI_VERSION`).
+ * The C ABI version of the library loaded: compare it with `SAFECONV_ABI_VERSION` to check
+ * that the library is the one the program was compiled against.
  *
  * Thread-safe; never fails.
  */
@@ -467,14 +470,15 @@ SafeconvResult safeconv_client_new(const struct SafeconvConfig *config,
  * Frees a client. NULL is accepted and ignored.
  *
  * Every operation still running is cancelled: waits cancel their session at Signicat and
- * complete with its real end (normally `SAFECONV_STATUS_CANCELLED`), starts that created a
- * session cancel it and complete with `SAFECONV_CANCELLED`, gets and cancels complete with
- * `SAFECONV_CANCELLED`. Every completion callback is called exactly once. Blocking calls
- * running on other threads return the same way.
+ * complete with its real end (normally `SAFECONV_STATUS_CANCELLED`), starts complete with
+ * `SAFECONV_CANCELLED` (a session their create made is cancelled at Signicat), gets and
+ * cancels complete with `SAFECONV_CANCELLED`. Every completion callback is called exactly
+ * once. Blocking calls running on other threads return the same way.
  *
- * On an ordinary thread this waits for all of that (at most the shutdown timeout, see
+ * On an ordinary thread this waits for all of that, and for the cancels the library sends
+ * for abandoned starts (at most the shutdown timeout, see
  * `safeconv_config_set_shutdown_timeout_ms`; what runs longer is abandoned and completes
- * with `SAFECONV_CANCELLED`) and for the worker threads to stop, so once it returns no
+ * with `SAFECONV_CANCELLED`), and for the worker threads to stop, so once it returns no
  * callback of this client runs any more. Called from a callback (or any library thread) it
  * returns at once and the same shutdown finishes on a background thread: callbacks may then
  * still arrive, so keep their `user_data` alive until they have.
@@ -514,8 +518,9 @@ SafeconvResult safeconv_start(const struct SafeconvClient *client,
  * `timeout_ms` = 0 waits until the session's own `expiresAt`; otherwise, once it passes,
  * the session is cancelled at Signicat and the outcome is how it really ended (normally
  * `SAFECONV_STATUS_CANCELLED`, or `SUCCESS` if the caller confirmed first). To stop the wait
- * from another thread, call `safeconv_cancel_session` there: the wait then ends with
- * `SAFECONV_STATUS_CANCELLED`. A declined, expired or failed session is `SAFECONV_OK` with
+ * from another thread, call `safeconv_cancel_session` there: the wait stops at once, without
+ * waiting for its next poll, and returns how the session really ended (normally
+ * `SAFECONV_STATUS_CANCELLED`). A declined, expired or failed session is `SAFECONV_OK` with
  * that outcome; an error means the outcome could not be learned.
  *
  * # Safety
@@ -548,7 +553,8 @@ SafeconvResult safeconv_get_session(const struct SafeconvClient *client,
 /**
  * Cancels a session at Signicat (blocking). Idempotent: a session that had already ended is
  * returned in its final state (which may be `SUCCESS` if the caller confirmed first), not as
- * an error. A wait on that session, on any thread, then ends.
+ * an error. Every wait on that session, blocking or not and on any thread, stops at once and
+ * reports how the session really ended.
  *
  * # Safety
  * `client` is NULL or a live client; `session_id` is NULL or a NUL-terminated string;
@@ -565,9 +571,11 @@ SafeconvResult safeconv_cancel_session(const struct SafeconvClient *client,
  * `SafeconvSessionCallback`).
  *
  * Arguments are checked now: a NULL or non-UTF-8 argument or a refused NIN is returned at
- * once and `on_done` is never called. Cancelling (`safeconv_operation_cancel`) does not
- * interrupt a create already sent; the session it makes is cancelled at Signicat and
- * `on_done` gets `SAFECONV_CANCELLED`.
+ * once and `on_done` is never called. Cancelling (`safeconv_operation_cancel`) before the
+ * create request was sent sends nothing; cancelling once it was sent does not wait for
+ * Signicat's answer: `on_done` gets `SAFECONV_CANCELLED` at once, and the session that
+ * create makes is cancelled at Signicat in the background (`safeconv_client_free` lets those
+ * cancels finish), so no BankID request is left on the caller's phone.
  *
  * # Safety
  * `client` is NULL or a live client; `nin` is NULL or a NUL-terminated string; `options` is
@@ -826,6 +834,144 @@ SafeconvResult safeconv_config_set_shutdown_timeout_ms(struct SafeconvConfig *co
                                                        uint64_t timeout_ms);
 
 /**
+ * The name of a result number, e.g. `"SAFECONV_INVALID_NIN"`, or NULL for a number this
+ * version does not know.
+ *
+ * Ownership: a static string; never free it. Thread-safe.
+ */
+const char *safeconv_result_name(uint32_t result);
+
+/**
+ * The result of the calling thread's last call that returns a `SafeconvResult`
+ * (`SAFECONV_OK` if it succeeded or there was none).
+ *
+ * Thread rules: each thread has its own last error. Inside a completion callback it is the
+ * operation's result.
+ */
+SafeconvResult safeconv_last_error_result(void);
+
+/**
+ * The message of the calling thread's last error, or NULL if its last call succeeded.
+ *
+ * Ownership: the caller frees the string with `safeconv_string_free`.
+ * Thread rules: each thread has its own last error.
+ */
+char *safeconv_last_error_message(void);
+
+/**
+ * A copy of the calling thread's last error with every detail, or NULL if its last call
+ * succeeded. The copy may be handed to and read from any thread.
+ *
+ * Ownership: the caller frees it with `safeconv_error_free`.
+ */
+struct SafeconvError *safeconv_last_error(void);
+
+/**
+ * The result number of an error (`SAFECONV_NULL_ARGUMENT` if `error` is NULL).
+ *
+ * # Safety
+ * `error` is NULL or a live `SafeconvError`. Thread-safe.
+ */
+SafeconvResult safeconv_error_result(const struct SafeconvError *error);
+
+/**
+ * A human-readable message, without any NIN, secret or token; NULL if `error` is NULL.
+ *
+ * # Safety
+ * `error` is NULL or a live `SafeconvError`. The caller frees the string with
+ * `safeconv_string_free`.
+ * Threads: any thread; handles are immutable.
+ */
+char *safeconv_error_message(const struct SafeconvError *error);
+
+/**
+ * The machine-readable code, or NULL when there is none (or `error` is NULL):
+ * Signicat's `code` for `SAFECONV_API` (e.g. `"invalid_request_parameter"`), the OAuth
+ * `error` for `SAFECONV_AUTHENTICATION` (e.g. `"invalid_client"`, or
+ * `"token_provider_failed"` when the token callback gave no answer), the reason's code for
+ * `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`), and `"timeout"`, `"connect"` or
+ * `"connection"` for the `SAFECONV_TRANSPORT_*` results.
+ *
+ * # Safety
+ * `error` is NULL or a live `SafeconvError`. The caller frees the string with
+ * `safeconv_string_free`.
+ * Threads: any thread; handles are immutable.
+ */
+char *safeconv_error_code(const struct SafeconvError *error);
+
+/**
+ * The refused field or argument, for `SAFECONV_INVALID_INPUT` (a configuration field such
+ * as `"account_id"`), `SAFECONV_INVALID_NIN` (`"nin"`), `SAFECONV_NULL_ARGUMENT` and
+ * `SAFECONV_INVALID_UTF8` (the parameter's name); NULL otherwise or if `error` is NULL.
+ *
+ * # Safety
+ * `error` is NULL or a live `SafeconvError`. The caller frees the string with
+ * `safeconv_string_free`.
+ * Threads: any thread; handles are immutable.
+ */
+char *safeconv_error_field(const struct SafeconvError *error);
+
+/**
+ * The HTTP status the server answered with, or 0 if it did not answer (or `error` is NULL).
+ *
+ * # Safety
+ * `error` is NULL or a live `SafeconvError`.
+ * Threads: any thread; handles are immutable.
+ */
+uint16_t safeconv_error_http_status(const struct SafeconvError *error);
+
+/**
+ * Signicat's `traceId` (quote it to Signicat support), or NULL if the server gave none.
+ *
+ * # Safety
+ * `error` is NULL or a live `SafeconvError`. The caller frees the string with
+ * `safeconv_string_free`.
+ * Threads: any thread; handles are immutable.
+ */
+char *safeconv_error_trace_id(const struct SafeconvError *error);
+
+/**
+ * Whether trying the same call again later may succeed (timeouts, connection failures,
+ * malformed answers, HTTP 408, 429 and 5xx). False if `error` is NULL.
+ *
+ * # Safety
+ * `error` is NULL or a live `SafeconvError`.
+ * Threads: any thread; handles are immutable.
+ */
+bool safeconv_error_is_transient(const struct SafeconvError *error);
+
+/**
+ * How long the server asked to wait before trying again (`Retry-After`), in milliseconds;
+ * 0 if it did not say (or `error` is NULL).
+ *
+ * # Safety
+ * `error` is NULL or a live `SafeconvError`.
+ * Threads: any thread; handles are immutable.
+ */
+uint64_t safeconv_error_retry_after_ms(const struct SafeconvError *error);
+
+/**
+ * A copy of `error` (for instance to keep the one borrowed by a callback); NULL if `error`
+ * is NULL.
+ *
+ * # Safety
+ * `error` is NULL or a live `SafeconvError`. The caller frees the copy with
+ * `safeconv_error_free`.
+ * Threads: any thread; handles are immutable.
+ */
+struct SafeconvError *safeconv_error_clone(const struct SafeconvError *error);
+
+/**
+ * Frees an error. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `error` is NULL or a `SafeconvError *` this library gave you (never the `const` one a
+ * callback borrows), not yet freed.
+ * Threads: any thread, once no other thread uses it.
+ */
+void safeconv_error_free(struct SafeconvError *error);
+
+/**
  * Checks a Norwegian national identity number (fødselsnummer, D-, H-, FH- or synthetic
  * number) exactly as the client does before sending it. Surrounding whitespace is ignored.
  *
@@ -942,142 +1088,6 @@ SafeconvResult safeconv_start_options_add_tag(struct SafeconvStartOptions *optio
  */
 SafeconvResult safeconv_start_options_set_requested_loa(struct SafeconvStartOptions *options,
                                                         const char *loa);
-
-/**
- * The name of a result number, e.g. `"SAFECONV_INVALID_NIN"`, or NULL for a number this
- * version does not know.
- *
- * Ownership: a static string; never free it. Thread-safe.
- */
-const char *safeconv_result_name(uint32_t result);
-
-/**
- * The result of the calling thread's last call that returns a `SafeconvResult`
- * (`SAFECONV_OK` if it succeeded or there was none).
- *
- * Thread rules: each thread has its own last error. Inside a completion callback it is the
- * operation's result.
- */
-SafeconvResult safeconv_last_error_result(void);
-
-/**
- * The message of the calling thread's last error, or NULL if its last call succeeded.
- *
- * Ownership: the caller frees the string with `safeconv_string_free`.
- * Thread rules: each thread has its own last error.
- */
-char *safeconv_last_error_message(void);
-
-/**
- * A copy of the calling thread's last error with every detail, or NULL if its last call
- * succeeded. The copy may be handed to and read from any thread.
- *
- * Ownership: the caller frees it with `safeconv_error_free`.
- */
-struct SafeconvError *safeconv_last_error(void);
-
-/**
- * The result number of an error (`SAFECONV_NULL_ARGUMENT` if `error` is NULL).
- *
- * # Safety
- * `error` is NULL or a live `SafeconvError`. Thread-safe.
- */
-SafeconvResult safeconv_error_result(const struct SafeconvError *error);
-
-/**
- * A human-readable message, without any NIN, secret or token; NULL if `error` is NULL.
- *
- * # Safety
- * `error` is NULL or a live `SafeconvError`. The caller frees the string with
- * `safeconv_string_free`.
- * Threads: any thread; handles are immutable.
- */
-char *safeconv_error_message(const struct SafeconvError *error);
-
-/**
- * The machine-readable code, or NULL when there is none (or `error` is NULL):
- * Signicat's `code` for `SAFECONV_API` (e.g. `"invalid_request_parameter"`), the OAuth
- * `error` for `SAFECONV_AUTHENTICATION` (e.g. `"invalid_client"`), the reason's code for
- * `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`).
- *
- * # Safety
- * `error` is NULL or a live `SafeconvError`. The caller frees the string with
- * `safeconv_string_free`.
- * Threads: any thread; handles are immutable.
- */
-char *safeconv_error_code(const struct SafeconvError *error);
-
-/**
- * The refused field or argument, for `SAFECONV_INVALID_INPUT` (a configuration field such
- * as `"account_id"`), `SAFECONV_NULL_ARGUMENT` and `SAFECONV_INVALID_UTF8` (the parameter's
- * name); NULL otherwise or if `error` is NULL.
- *
- * # Safety
- * `error` is NULL or a live `SafeconvError`. The caller frees the string with
- * `safeconv_string_free`.
- * Threads: any thread; handles are immutable.
- */
-char *safeconv_error_field(const struct SafeconvError *error);
-
-/**
- * The HTTP status the server answered with, or 0 if it did not answer (or `error` is NULL).
- *
- * # Safety
- * `error` is NULL or a live `SafeconvError`.
- * Threads: any thread; handles are immutable.
- */
-uint16_t safeconv_error_http_status(const struct SafeconvError *error);
-
-/**
- * Signicat's `traceId` (quote it to Signicat support), or NULL if the server gave none.
- *
- * # Safety
- * `error` is NULL or a live `SafeconvError`. The caller frees the string with
- * `safeconv_string_free`.
- * Threads: any thread; handles are immutable.
- */
-char *safeconv_error_trace_id(const struct SafeconvError *error);
-
-/**
- * Whether trying the same call again later may succeed (timeouts, connection failures,
- * malformed answers, HTTP 408, 429 and 5xx). False if `error` is NULL.
- *
- * # Safety
- * `error` is NULL or a live `SafeconvError`.
- * Threads: any thread; handles are immutable.
- */
-bool safeconv_error_is_transient(const struct SafeconvError *error);
-
-/**
- * How long the server asked to wait before trying again (`Retry-After`), in milliseconds;
- * 0 if it did not say (or `error` is NULL).
- *
- * # Safety
- * `error` is NULL or a live `SafeconvError`.
- * Threads: any thread; handles are immutable.
- */
-uint64_t safeconv_error_retry_after_ms(const struct SafeconvError *error);
-
-/**
- * A copy of `error` (for instance to keep the one borrowed by a callback); NULL if `error`
- * is NULL.
- *
- * # Safety
- * `error` is NULL or a live `SafeconvError`. The caller frees the copy with
- * `safeconv_error_free`.
- * Threads: any thread; handles are immutable.
- */
-struct SafeconvError *safeconv_error_clone(const struct SafeconvError *error);
-
-/**
- * Frees an error. NULL is accepted and ignored.
- *
- * # Safety
- * `error` is NULL or a `SafeconvError *` this library gave you (never the `const` one a
- * callback borrows), not yet freed.
- * Threads: any thread, once no other thread uses it.
- */
-void safeconv_error_free(struct SafeconvError *error);
 
 /**
  * Signicat's spelling of a status value (e.g. `"WAITING_FOR_USER"`), or NULL for

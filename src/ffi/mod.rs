@@ -1,6 +1,6 @@
 //! The C ABI (feature `c-api`, native targets only). The header is `include/safeconv.h`,
-//! generated from this module by cbindgen (`scripts/gen-header.sh`); docs/c-api.md is the guide.
-//! Private to the crate: the functions are exported for C, not offered to Rust.
+//! generated from this module by cbindgen in `build.rs`; docs/c-api.md is the guide. Private to
+//! the crate: the functions are exported for C, not offered to Rust.
 //!
 //! A translation layer with no logic of its own: every exported function's body runs inside
 //! [`ffi_boundary!`](boundary) (panics caught, failures turned into the return type's value,
@@ -37,12 +37,14 @@ use std::ffi::c_char;
 use boundary::ffi_boundary;
 use strings::static_c;
 
-/// The version of the C ABI described by this header. It changes only when an existing
-/// function, type or number changes meaning (never for additions); compare it with
-/// `safeconv_abi_version()` to check that the library loaded is the one compiled against.
-pub const SAFECONV_ABI_VERSION: u32 = 1;
+/// `SAFECONV_ABI_VERSION`, from `[package.metadata.safeconv] abi-version` in Cargo.toml (by
+/// build.rs, which also writes it into the header).
+const ABI_VERSION: u32 = match u32::from_str_radix(env!("SAFECONV_ABI_VERSION"), 10) {
+    Ok(version) => version,
+    Err(_) => panic!("SAFECONV_ABI_VERSION is not a number"),
+};
 
-/// The library's version, e.g. `"0.1.0"`.
+/// The library's version, e.g. `"0.1.0"` (the package version in Cargo.toml).
 ///
 /// Ownership: a static string; never free it. Thread-safe; never fails.
 #[unsafe(no_mangle)]
@@ -56,5 +58,5 @@ pub extern "C" fn safeconv_version() -> *const c_char {
 /// Thread-safe; never fails.
 #[unsafe(no_mangle)]
 pub extern "C" fn safeconv_abi_version() -> u32 {
-    ffi_boundary! { Ok(SAFECONV_ABI_VERSION) }
+    ffi_boundary! { Ok(ABI_VERSION) }
 }

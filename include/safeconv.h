@@ -23,6 +23,8 @@
  *    Callbacks run on library threads (a blocking wait's status callback on the calling
  *    thread); blocking calls made inside any callback return SAFECONV_WRONG_THREAD. No panic
  *    ever crosses into C (SAFECONV_PANIC instead).
+ *  - Logs: safeconv_set_log_callback hands the library's log records (NINs masked) to one
+ *    process-wide callback, filtered by level; off by default.
  *
  * SPDX-License-Identifier: MIT OR Apache-2.0
  */
@@ -145,6 +147,43 @@ enum SafeconvResult
 typedef enum SafeconvResult SafeconvResult;
 #else
 typedef uint32_t SafeconvResult;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How important a log record is. Stable numbers; a lower one is more important.
+ */
+enum SafeconvLogLevel
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Something failed that the caller will hear about.
+     */
+    SAFECONV_LOG_ERROR = 1,
+    /**
+     * Something went wrong and was handled (a retry, a cancel that failed).
+     */
+    SAFECONV_LOG_WARN = 2,
+    /**
+     * The main steps: a session created, cancelled, ended.
+     */
+    SAFECONV_LOG_INFO = 3,
+    /**
+     * Details: token fetches, status changes.
+     */
+    SAFECONV_LOG_DEBUG = 4,
+    /**
+     * Everything.
+     */
+    SAFECONV_LOG_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum SafeconvLogLevel SafeconvLogLevel;
+#else
+typedef uint32_t SafeconvLogLevel;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -430,6 +469,61 @@ typedef void (*SafeconvTokenCallback)(void *user_data, struct SafeconvTokenReque
  * Releases a `user_data` once the library no longer uses it.
  */
 typedef void (*SafeconvFreeCallback)(void *user_data);
+
+/**
+ * One structured field of a log record, e.g. `session_id` = `3d07c219-…`.
+ */
+typedef struct SafeconvLogField {
+    /**
+     * The field's name (NUL-terminated).
+     */
+    const char *name;
+    /**
+     * Its value as text (NUL-terminated; NINs masked).
+     */
+    const char *value;
+} SafeconvLogField;
+
+/**
+ * One log record of the library, borrowed for the duration of the callback (copy what you
+ * keep). Members may be added at the end in later versions.
+ */
+typedef struct SafeconvLogRecord {
+    /**
+     * How important it is.
+     */
+    SafeconvLogLevel level;
+    /**
+     * Where it comes from, e.g. `"safeconv::wait"`.
+     */
+    const char *target;
+    /**
+     * What happened, e.g. `"poll failed; will retry"` (NINs masked).
+     */
+    const char *message;
+    /**
+     * The record's fields, in order (`field_count` of them; NULL when there are none).
+     */
+    const struct SafeconvLogField *fields;
+    /**
+     * How many fields there are.
+     */
+    size_t field_count;
+} SafeconvLogRecord;
+
+/**
+ * Receives the library's log records (see `safeconv_set_log_callback`).
+ *
+ * `record` and every string in it are borrowed for the duration of the call. No record ever
+ * holds a national identity number (they are masked, e.g. `170290*****`), a secret or a token.
+ *
+ * Thread rules: called on whichever thread the library logs on — a client's worker threads,
+ * the thread inside a blocking call such as `safeconv_wait`, a thread freeing a client —
+ * possibly on several threads at once. Return quickly and do not block; do not call
+ * `safeconv_set_log_callback` or blocking `safeconv_*` functions from it, and never let a
+ * C++ exception or `longjmp` leave it.
+ */
+typedef void (*SafeconvLogCallback)(void *user_data, const struct SafeconvLogRecord *record);
 
 #ifdef __cplusplus
 extern "C" {
@@ -971,6 +1065,39 @@ struct SafeconvError *safeconv_error_clone(const struct SafeconvError *error);
  * Threads: any thread, once no other thread uses it.
  */
 void safeconv_error_free(struct SafeconvError *error);
+
+/**
+ * The name of a `SafeconvLogLevel` value: `"error"`, `"warn"`, `"info"`, `"debug"` or
+ * `"trace"`; NULL for a number that is not a level.
+ *
+ * Ownership: a static string; never free it. Thread-safe.
+ */
+const char *safeconv_log_level_name(uint32_t level);
+
+/**
+ * Sends the library's log records at `max_level` (a `SafeconvLogLevel`) and more important
+ * ones to `callback`, for every client in the process; a NULL `callback` turns logging off
+ * (then the other arguments are ignored). Replaces the callback set before. Off by default.
+ *
+ * `free_user_data` (may be NULL) is called exactly once with `user_data` when the library no
+ * longer uses it: after a later call replaced this callback and the last record being
+ * delivered to it has returned, or before this function returns if it fails. After that the
+ * callback is never called again.
+ *
+ * Returns `SAFECONV_INVALID_INPUT` naming `max_level` for a number that is not a level, or
+ * `log_sink` if a Rust component of the same program already installed its own `tracing`
+ * subscriber (that one then receives the records).
+ *
+ * # Safety
+ * `callback` is NULL or a function that may be called from any thread with `user_data`,
+ * which must stay valid until `free_user_data` is called (or, without one, until logging is
+ * turned off or replaced and no record is being delivered).
+ * Threads: any thread; calls are process-wide and take effect at once.
+ */
+SafeconvResult safeconv_set_log_callback(SafeconvLogCallback callback,
+                                         void *user_data,
+                                         SafeconvFreeCallback free_user_data,
+                                         uint32_t max_level);
 
 /**
  * Checks a Norwegian national identity number (fødselsnummer, D-, H-, FH- or synthetic

@@ -27,6 +27,7 @@ mod client;
 mod config;
 mod error;
 mod handle;
+mod log;
 mod nin;
 mod options;
 mod session;

@@ -32,7 +32,8 @@
     X(test_free_client_during_a_blocking_wait)       \
     X(test_free_in_any_order)                        \
     X(test_token_callback_supplies_tokens)           \
-    X(test_token_callback_errors)
+    X(test_token_callback_errors)                    \
+    X(test_log_callback_filtered_and_masked)
 
 #define X(name) void name(void);
 ALL_TESTS

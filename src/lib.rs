@@ -61,8 +61,9 @@ mod token;
 mod transport;
 mod wait;
 
+// The C ABI: exported symbols for C, not a Rust API (see docs/c-api.md).
 #[cfg(all(feature = "c-api", not(target_arch = "wasm32")))]
-pub mod ffi;
+mod ffi;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -1,29 +1,27 @@
-//! `SafeconvClient`: the core client plus the tokio runtime it runs on, and every operation in
-//! two styles — blocking, and asynchronous with a completion callback and a cancellation id.
+//! `SafeconvClient`: the core client, the core registry of its running operations, and the
+//! tokio runtime it runs on; every operation in two styles — blocking, and asynchronous with a
+//! completion callback and a cancellation id.
 
-use std::collections::HashMap;
 use std::ffi::{c_char, c_void};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use futures_util::future::{Either, select};
-use tokio::runtime::{Handle, Runtime};
+use tokio::runtime::{self, Runtime};
 
-use super::config::{SafeconvConfig, UserData};
+use super::boundary::{ffi_boundary, panic_failure};
+use super::config::{ClientSettings, SafeconvConfig};
+use super::error::{Failure, SafeconvError, SafeconvResult, set_last_error};
+use super::handle::{Handle, Owned, UserData, arg, give, handle, lend, opt_arg, take};
 use super::options::SafeconvStartOptions;
-use super::panic::{self, panic_error};
-use super::result::{SafeconvError, SafeconvResult, set_last_error};
 use super::session::{SafeconvOutcome, SafeconvSession};
-use super::strings::read_str;
-use crate::cancel::CancelToken;
-use crate::client::Client;
-use crate::request::SafeConversation;
-use crate::session::{Outcome, Session};
-use crate::wait::WaitOptions;
+use crate::{
+    CancelToken, Client, Error, Operation, Operations, SafeConversation, StartOptions, WaitOptions,
+};
 
 /// Identifies a running asynchronous operation, for `safeconv_operation_cancel`. Never 0;
 /// never reused within a process.
@@ -88,125 +86,192 @@ const MAX_BLOCKING_THREADS: usize = 16;
 /// How long freeing a client lets the runtime's own threads finish after the operations are done.
 const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(1);
 
-static NEXT_OPERATION: AtomicU64 = AtomicU64::new(1);
-
 /// A Safe Conversation client: the connection to Signicat and the threads it runs on.
 ///
 /// Thread-safe: one client may be used by any number of threads at once. Create it with
 /// `safeconv_client_new` and free it with `safeconv_client_free`.
 pub struct SafeconvClient {
-    shared: Arc<Shared>,
-    handle: Handle,
-    runtime: Option<Runtime>,
+    _private: [u8; 0],
+}
+
+handle!(SafeconvClient => ClientHandle, Owned);
+
+/// What a `SafeconvClient` is in Rust.
+pub(crate) struct ClientHandle {
+    client: Client,
+    operations: Operations,
+    runtime: Runtime,
     shutdown_timeout: Duration,
 }
 
-/// What operations hold on to, so that they outlive the `SafeconvClient` handle safely.
-struct Shared {
-    client: Client,
-    ops: Mutex<Operations>,
-    idle: Condvar,
-}
+/// A completion callback of `H` results (the typedefs above, without their `Option`).
+type DoneCallback<H> =
+    unsafe extern "C" fn(*mut c_void, SafeconvResult, *mut H, *const SafeconvError);
+/// Hands an operation's result to C.
+type Deliver<T> = Box<dyn FnOnce(Result<T, Failure>) + Send>;
 
-#[derive(Default)]
-struct Operations {
-    running: HashMap<u64, CancelToken>,
-    closed: bool,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Operations> {
-        // Only whole insertions and removals happen under the lock; a panic cannot leave it torn.
-        self.ops
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Registers a new operation; refused once the client is being freed.
-    fn register(self: &Arc<Self>) -> Result<Registration, SafeconvError> {
-        let mut ops = self.lock();
-        if ops.closed {
-            return Err(SafeconvError::cancelled("the client is being freed"));
-        }
-        let id = NEXT_OPERATION.fetch_add(1, Ordering::Relaxed);
-        let cancel = CancelToken::new();
-        ops.running.insert(id, cancel.clone());
-        Ok(Registration {
-            shared: self.clone(),
-            id,
-            cancel,
+impl ClientHandle {
+    fn new(settings: &ClientSettings) -> Result<Self, Failure> {
+        let client = settings.options.build(settings.token_provider.clone())?;
+        let runtime = runtime::Builder::new_multi_thread()
+            .worker_threads(settings.worker_threads as usize)
+            .max_blocking_threads(MAX_BLOCKING_THREADS)
+            .thread_name(THREAD_NAME)
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                let message = format!("cannot start the client's threads: {e}");
+                Failure::bridge(SafeconvResult::SAFECONV_RUNTIME, message)
+            })?;
+        Ok(ClientHandle {
+            client,
+            operations: Operations::new(),
+            runtime,
+            shutdown_timeout: settings.shutdown_timeout(),
         })
     }
 
-    fn cancel(&self, id: u64) -> bool {
-        let ops = self.lock();
-        match ops.running.get(&id) {
-            Some(token) => {
-                token.cancel();
-                true
-            }
-            None => false,
+    /// The conversation to start, checked now so that a bad argument is reported at once.
+    fn conversation(
+        &self,
+        nin: &str,
+        options: Option<&StartOptions>,
+    ) -> Result<SafeConversation, Failure> {
+        let defaults = StartOptions::default();
+        Ok(self
+            .client
+            .conversation(nin, options.unwrap_or(&defaults))?)
+    }
+
+    /// Registers a blocking call. Refused on the library's own threads, where blocking would
+    /// deadlock (or panic inside tokio).
+    fn blocking(&self) -> Result<Blocking, Failure> {
+        if runtime::Handle::try_current().is_ok() {
+            return Err(Failure::bridge(
+                SafeconvResult::SAFECONV_WRONG_THREAD,
+                "blocking calls cannot be made on a safeconv callback thread (or inside any tokio \
+                 runtime); use the _async variant",
+            ));
+        }
+        Ok(Blocking {
+            client: self.client.clone(),
+            runtime: self.runtime.handle().clone(),
+            operation: self.operations.start()?,
+        })
+    }
+
+    /// Spawns an operation on the client's runtime; `deliver` gets its result exactly once.
+    /// Its id is written to `op_id_out` before the operation can complete.
+    fn run_async<T, F>(
+        &self,
+        op_id_out: Option<&mut SafeconvOperationId>,
+        make: impl FnOnce(Client, CancelToken) -> F,
+        deliver: Deliver<T>,
+    ) -> Result<(), Failure>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        let operation = self.operations.start()?;
+        let future = make(self.client.clone(), operation.cancel_token().clone());
+        if let Some(out) = op_id_out {
+            *out = operation.id();
+        }
+        let mut completion = Completion {
+            deliver: Some(deliver),
+            _operation: operation,
+        };
+        self.runtime.spawn(async move {
+            let result = AssertUnwindSafe(future).catch_unwind().await;
+            completion.deliver(result.map_err(panic_failure).and_then(|r| Ok(r?)));
+        });
+        Ok(())
+    }
+
+    /// Cancels every operation, lets them (and the core's clean-up cancels) finish within the
+    /// shutdown timeout, then stops the threads. On a library thread, where that would
+    /// deadlock, it finishes on a thread of its own.
+    fn shut_down(self) {
+        self.operations.close();
+        if runtime::Handle::try_current().is_err() {
+            return self.finish();
+        }
+        // Shared, so that the handle can be had back if the thread cannot be started.
+        let slot = Arc::new(Mutex::new(Some(self)));
+        let for_thread = slot.clone();
+        let spawned = std::thread::Builder::new()
+            .name("safeconv-shutdown".to_owned())
+            .spawn(move || take_from(&for_thread).map(ClientHandle::finish));
+        if spawned.is_err()
+            && let Some(handle) = take_from(&slot)
+        {
+            // Cannot wait here: the runtime stops on its own, and the tasks it drops complete
+            // with SAFECONV_CANCELLED.
+            handle.runtime.shutdown_background();
         }
     }
 
-    /// Refuses new operations and cancels the running ones.
-    fn close(&self) {
-        let mut ops = self.lock();
-        ops.closed = true;
-        for token in ops.running.values() {
-            token.cancel();
+    fn finish(self) {
+        let started = Instant::now();
+        let ClientHandle {
+            client,
+            operations,
+            runtime,
+            shutdown_timeout,
+        } = self;
+        if !operations.wait_idle(shutdown_timeout) {
+            tracing::warn!("operations still running when the client was freed were abandoned");
         }
-    }
-
-    /// Waits until no operation runs; false if `timeout` passed first.
-    fn wait_idle(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut ops = self.lock();
-        while !ops.running.is_empty() {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            ops = self
-                .idle
-                .wait_timeout(ops, deadline - now)
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .0;
+        let left = shutdown_timeout.saturating_sub(started.elapsed());
+        if !runtime.block_on(client.wait_for_cleanup(left)) {
+            tracing::warn!(
+                "cancels of abandoned sessions were still running when the client was freed"
+            );
         }
-        true
+        drop((client, operations));
+        runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
     }
 }
 
-/// A running operation; unregistered when dropped.
-struct Registration {
-    shared: Arc<Shared>,
-    id: u64,
-    cancel: CancelToken,
+fn take_from<T>(slot: &Mutex<Option<T>>) -> Option<T> {
+    slot.lock().unwrap_or_else(|p| p.into_inner()).take()
 }
 
-impl Drop for Registration {
-    fn drop(&mut self) {
-        let mut ops = self.shared.lock();
-        ops.running.remove(&self.id);
-        if ops.running.is_empty() {
-            self.shared.idle.notify_all();
-        }
+/// A registered blocking call. It holds only owned clones: `safeconv_client_free` on another
+/// thread may free the handle while the call runs (it cancels the call and waits for it).
+struct Blocking {
+    client: Client,
+    runtime: runtime::Handle,
+    operation: Operation,
+}
+
+impl Blocking {
+    /// Runs the operation on the calling thread until it completes.
+    fn run<T, F>(self, make: impl FnOnce(Client, CancelToken) -> F) -> Result<T, Failure>
+    where
+        F: Future<Output = Result<T, Error>>,
+    {
+        let Blocking {
+            client,
+            runtime,
+            operation,
+        } = self;
+        let result = runtime.block_on(make(client, operation.cancel_token().clone()));
+        drop(operation);
+        Ok(result?)
     }
 }
-
-/// Hands an operation's result to C.
-type Deliver<T> = Box<dyn FnOnce(Result<T, SafeconvError>) + Send>;
 
 /// Delivers an asynchronous operation's result exactly once: when it completes, or — if its
 /// task is dropped unfinished (runtime shut down) — as `SAFECONV_CANCELLED`. The operation
 /// stays registered until the callback has returned.
 struct Completion<T> {
     deliver: Option<Deliver<T>>,
-    _registration: Registration,
+    _operation: Operation,
 }
 
 impl<T> Completion<T> {
-    fn deliver(&mut self, result: Result<T, SafeconvError>) {
+    fn deliver(&mut self, result: Result<T, Failure>) {
         let Some(deliver) = self.deliver.take() else {
             return;
         };
@@ -220,266 +285,72 @@ impl<T> Completion<T> {
 
 impl<T> Drop for Completion<T> {
     fn drop(&mut self) {
-        self.deliver(Err(SafeconvError::cancelled(
-            "the client was freed before the operation finished",
-        )));
+        let freed = Error::cancelled("the client was freed before the operation finished");
+        self.deliver(Err(freed.into()));
     }
 }
 
-/// A C status callback with its user data.
-#[derive(Clone, Copy)]
-struct StatusListener {
-    callback: unsafe extern "C" fn(*mut c_void, *const SafeconvSession),
-    user_data: UserData,
-}
-
-impl StatusListener {
-    fn call(self, session: &Session) {
-        let borrowed = SafeconvSession {
-            session: session.clone(),
-        };
-        // SAFETY: callback and user_data were given together by the C side, which promises
-        // they may be called from the library's threads.
-        unsafe { (self.callback)(self.user_data.get(), &borrowed) };
-    }
-}
-
-impl UserData {
-    /// The pointer (a method, so closures capture the `Send` wrapper, not the raw pointer).
-    fn get(self) -> *mut c_void {
-        self.0
-    }
-}
-
-fn client_ref<'a>(client: *const SafeconvClient) -> Result<&'a SafeconvClient, SafeconvError> {
-    // SAFETY: the caller promises NULL or a live client.
-    unsafe { client.as_ref() }.ok_or_else(|| SafeconvError::null_argument("client"))
-}
-
-/// Checks an out-pointer and sets it to NULL, so it is never left dangling on failure.
-fn out_handle<'a, T>(out: *mut *mut T, name: &str) -> Result<&'a mut *mut T, SafeconvError> {
-    // SAFETY: the caller promises NULL or writable storage.
-    let out = unsafe { out.as_mut() }.ok_or_else(|| SafeconvError::null_argument(name))?;
-    *out = std::ptr::null_mut();
-    Ok(out)
-}
-
-/// Checks an optional operation-id out-pointer and sets it to 0.
-fn out_operation<'a>(out: *mut SafeconvOperationId) -> Option<&'a mut SafeconvOperationId> {
-    // SAFETY: the caller promises NULL or writable storage.
-    let out = unsafe { out.as_mut() };
-    if let Some(out) = out {
-        *out = 0;
-        return Some(out);
-    }
-    None
-}
-
-/// Runs an operation on the calling thread until it completes. Refused on the library's own
-/// threads, where blocking would deadlock (or panic inside tokio).
-fn run_blocking<T, F>(
-    client: &SafeconvClient,
-    make: impl FnOnce(Arc<Shared>, CancelToken) -> F,
-) -> Result<T, SafeconvError>
+/// Delivers a result to a C completion callback: a value becomes the callback's own, an error
+/// is lent for the call.
+fn deliver_to<H>(callback: DoneCallback<H>, user_data: UserData) -> Deliver<H::Rust>
 where
-    F: Future<Output = Result<T, SafeconvError>>,
+    H: Handle<Ownership = Owned> + 'static,
+    H::Rust: Send + 'static,
 {
-    if Handle::try_current().is_ok() {
-        return Err(SafeconvError::bridge(
-            SafeconvResult::SAFECONV_WRONG_THREAD,
-            "blocking calls cannot be made on a safeconv callback thread (or inside any tokio runtime); \
-             use the _async variant",
-            None,
-        ));
-    }
-    // Only owned clones are used from here on: `safeconv_client_free` on another thread may
-    // free the handle itself while this call runs (it cancels the call and waits for it).
-    let shared = client.shared.clone();
-    let handle = client.handle.clone();
-    let registration = shared.register()?;
-    let future = make(shared, registration.cancel.clone());
-    let result = handle.block_on(future);
-    drop(registration);
-    result
+    Box::new(move |result| match result {
+        // SAFETY: the C side gave callback and user_data together, for the library's threads.
+        Ok(value) => unsafe {
+            callback(
+                user_data.get(),
+                SafeconvResult::SAFECONV_OK,
+                give(value),
+                std::ptr::null(),
+            )
+        },
+        // SAFETY: as above.
+        Err(failure) => unsafe {
+            callback(
+                user_data.get(),
+                failure.result,
+                std::ptr::null_mut(),
+                lend(&failure),
+            )
+        },
+    })
 }
 
-/// Spawns an operation on the client's runtime; `deliver` gets its result exactly once.
-fn run_async<T, F>(
-    client: &SafeconvClient,
-    op_id_out: Option<&mut SafeconvOperationId>,
-    make: impl FnOnce(Arc<Shared>, CancelToken) -> F,
-    deliver: impl FnOnce(Result<T, SafeconvError>) + Send + 'static,
-) -> Result<(), SafeconvError>
-where
-    T: Send + 'static,
-    F: Future<Output = Result<T, SafeconvError>> + Send + 'static,
-{
-    let registration = client.shared.register()?;
-    let future = make(client.shared.clone(), registration.cancel.clone());
-    // Written before the task exists, so the callback can never see an id not yet returned.
-    if let Some(out) = op_id_out {
-        *out = registration.id;
-    }
-    let mut completion = Completion {
-        deliver: Some(Box::new(deliver)),
-        _registration: registration,
-    };
-    client.handle.spawn(async move {
-        let result = AssertUnwindSafe(future)
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|payload| Err(panic_error(payload)));
-        completion.deliver(result);
-    });
-    Ok(())
-}
-
-/// Delivers a session result to a C callback.
-fn deliver_session(
-    callback: unsafe extern "C" fn(
-        *mut c_void,
-        SafeconvResult,
-        *mut SafeconvSession,
-        *const SafeconvError,
-    ),
-    user_data: UserData,
-) -> impl FnOnce(Result<Session, SafeconvError>) + Send + 'static {
-    move |result| match result {
-        Ok(session) => {
-            let session = Box::into_raw(Box::new(SafeconvSession { session }));
-            // SAFETY: the C side gave callback and user_data together; `session` becomes its own.
-            unsafe {
-                callback(
-                    user_data.get(),
-                    SafeconvResult::SAFECONV_OK,
-                    session,
-                    std::ptr::null(),
-                )
-            }
-        }
-        Err(error) => {
-            // SAFETY: as above; `error` is borrowed for the call.
-            unsafe { callback(user_data.get(), error.result, std::ptr::null_mut(), &error) }
-        }
-    }
-}
-
-/// Delivers a wait's result to a C callback.
-fn deliver_outcome(
-    callback: unsafe extern "C" fn(
-        *mut c_void,
-        SafeconvResult,
-        *mut SafeconvOutcome,
-        *const SafeconvError,
-    ),
-    user_data: UserData,
-) -> impl FnOnce(Result<Outcome, SafeconvError>) + Send + 'static {
-    move |result| match result {
-        Ok(outcome) => {
-            let outcome = Box::into_raw(Box::new(SafeconvOutcome { outcome }));
-            // SAFETY: the C side gave callback and user_data together; `outcome` becomes its own.
-            unsafe {
-                callback(
-                    user_data.get(),
-                    SafeconvResult::SAFECONV_OK,
-                    outcome,
-                    std::ptr::null(),
-                )
-            }
-        }
-        Err(error) => {
-            // SAFETY: as above; `error` is borrowed for the call.
-            unsafe { callback(user_data.get(), error.result, std::ptr::null_mut(), &error) }
-        }
-    }
-}
-
-/// The conversation to start, checked now so that a bad argument is reported at once.
-fn conversation(
-    client: &SafeconvClient,
-    nin: *const c_char,
-    options: *const SafeconvStartOptions,
-) -> Result<SafeConversation, SafeconvError> {
-    // SAFETY: the caller promises NULL or a NUL-terminated string.
-    let nin = unsafe { read_str(nin, "nin") }?;
-    let mut conversation = SafeConversation::parse(nin, client.shared.client.config().nin_rules())?;
-    // SAFETY: the caller promises NULL or live options.
-    if let Some(options) = unsafe { options.as_ref() } {
-        conversation = options.apply(conversation);
-    }
-    conversation.to_request().validate()?;
-    Ok(conversation)
-}
-
-async fn start(
-    shared: Arc<Shared>,
-    conversation: SafeConversation,
-    cancel: CancelToken,
-) -> Result<Session, SafeconvError> {
-    if cancel.is_cancelled() {
-        return Err(SafeconvError::cancelled(
-            "the start was cancelled before anything was sent",
-        ));
-    }
-    // A create is never interrupted half way: once sent, the session may exist.
-    let session = shared.client.start_safe_conversation(&conversation).await?;
-    if cancel.is_cancelled() {
-        // Do not leave a request on the caller's phone that nobody waits for.
-        if let Err(e) = shared.client.cancel_session(&session.id).await {
-            tracing::warn!(session_id = %session.id, error = %e, "could not cancel a session whose start was cancelled");
-        }
-        return Err(SafeconvError::cancelled(
-            "the start was cancelled; the session it created was cancelled at Signicat",
-        ));
-    }
-    Ok(session)
-}
-
-async fn wait(
-    shared: Arc<Shared>,
-    session: Session,
+/// The wait's options: the timeout (0: the session's own expiry), the status callback, the
+/// operation's cancel token.
+fn wait_options(
     timeout_ms: u64,
-    listener: Option<StatusListener>,
+    on_status: SafeconvStatusCallback,
+    user_data: UserData,
     cancel: CancelToken,
-) -> Result<Outcome, SafeconvError> {
+) -> WaitOptions {
     let mut options = WaitOptions::new().cancel_token(cancel);
     if timeout_ms > 0 {
         options = options.timeout(Duration::from_millis(timeout_ms));
     }
-    if let Some(listener) = listener {
-        options = options.on_status(move |session| listener.call(session));
+    if let Some(callback) = on_status {
+        options = options.on_status(move |session| {
+            // SAFETY: the C side gave callback and user_data together; `session` is lent for
+            // the call.
+            unsafe { callback(user_data.get(), lend::<SafeconvSession>(session)) }
+        });
     }
-    Ok(shared.client.wait(&session, options).await?)
+    options
 }
 
-/// Runs `future` unless cancelled first.
+/// A get or a cancel, which the core does not stop by token, ended by the operation's cancel
+/// (`safeconv_operation_cancel`, or the client being freed) with `SAFECONV_CANCELLED`.
 async fn unless_cancelled<T>(
     cancel: CancelToken,
-    future: impl Future<Output = Result<T, SafeconvError>>,
-) -> Result<T, SafeconvError> {
-    match select(Box::pin(future), Box::pin(cancel.cancelled())).await {
+    call: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match select(pin!(call), pin!(cancel.cancelled())).await {
         Either::Left((result, _)) => result,
-        Either::Right(_) => Err(SafeconvError::cancelled("the operation was cancelled")),
+        Either::Right(_) => Err(Error::cancelled("the operation was cancelled")),
     }
-}
-
-async fn get(
-    shared: Arc<Shared>,
-    id: String,
-    cancel: CancelToken,
-) -> Result<Session, SafeconvError> {
-    unless_cancelled(cancel, async { Ok(shared.client.get_session(&id).await?) }).await
-}
-
-async fn cancel_session(
-    shared: Arc<Shared>,
-    id: String,
-    cancel: CancelToken,
-) -> Result<Session, SafeconvError> {
-    unless_cancelled(cancel, async {
-        Ok(shared.client.cancel_session(&id).await?)
-    })
-    .await
 }
 
 /// Creates a client from a configuration, with its own runtime (the configured number of
@@ -499,51 +370,25 @@ pub unsafe extern "C" fn safeconv_client_new(
     config: *const SafeconvConfig,
     client_out: *mut *mut SafeconvClient,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let out = out_handle(client_out, "client_out")?;
-        // SAFETY: the caller promises NULL or a live config.
-        let config =
-            unsafe { config.as_ref() }.ok_or_else(|| SafeconvError::null_argument("config"))?;
-        let client = config.builder.clone().build()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(config.worker_threads as usize)
-            .max_blocking_threads(MAX_BLOCKING_THREADS)
-            .thread_name(THREAD_NAME)
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                SafeconvError::bridge(
-                    SafeconvResult::SAFECONV_RUNTIME,
-                    format!("cannot start the client's threads: {e}"),
-                    None,
-                )
-            })?;
-        let client = SafeconvClient {
-            shared: Arc::new(Shared {
-                client,
-                ops: Mutex::new(Operations::default()),
-                idle: Condvar::new(),
-            }),
-            handle: runtime.handle().clone(),
-            runtime: Some(runtime),
-            shutdown_timeout: config.shutdown_timeout(),
-        };
-        *out = Box::into_raw(Box::new(client));
+    ffi_boundary! {
+        let out = arg!(client_out);
+        out.set(ClientHandle::new(arg!(config))?);
         Ok(())
-    })
+    }
 }
 
 /// Frees a client. NULL is accepted and ignored.
 ///
 /// Every operation still running is cancelled: waits cancel their session at Signicat and
-/// complete with its real end (normally `SAFECONV_STATUS_CANCELLED`), starts that created a
-/// session cancel it and complete with `SAFECONV_CANCELLED`, gets and cancels complete with
-/// `SAFECONV_CANCELLED`. Every completion callback is called exactly once. Blocking calls
-/// running on other threads return the same way.
+/// complete with its real end (normally `SAFECONV_STATUS_CANCELLED`), starts complete with
+/// `SAFECONV_CANCELLED` (a session their create made is cancelled at Signicat), gets and
+/// cancels complete with `SAFECONV_CANCELLED`. Every completion callback is called exactly
+/// once. Blocking calls running on other threads return the same way.
 ///
-/// On an ordinary thread this waits for all of that (at most the shutdown timeout, see
+/// On an ordinary thread this waits for all of that, and for the cancels the library sends
+/// for abandoned starts (at most the shutdown timeout, see
 /// `safeconv_config_set_shutdown_timeout_ms`; what runs longer is abandoned and completes
-/// with `SAFECONV_CANCELLED`) and for the worker threads to stop, so once it returns no
+/// with `SAFECONV_CANCELLED`), and for the worker threads to stop, so once it returns no
 /// callback of this client runs any more. Called from a callback (or any library thread) it
 /// returns at once and the same shutdown finishes on a background thread: callbacks may then
 /// still arrive, so keep their `user_data` alive until they have.
@@ -554,51 +399,13 @@ pub unsafe extern "C" fn safeconv_client_new(
 /// after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_client_free(client: *mut SafeconvClient) {
-    if client.is_null() {
-        return;
-    }
-    panic::value((), || {
-        // SAFETY: the caller hands back ownership of a handle made by Box::into_raw.
-        let mut client = unsafe { Box::from_raw(client) };
-        client.shared.close();
-        let runtime = client.runtime.take();
-        let shared = client.shared.clone();
-        let timeout = client.shutdown_timeout;
-        drop(client);
-        let Some(runtime) = runtime else { return };
-        if Handle::try_current().is_err() {
-            shut_down(shared, runtime, timeout);
-            return;
+    ffi_boundary! {
+        // SAFETY: the caller hands back a handle this library gave out, not yet freed.
+        if let Some(client) = unsafe { take(client) } {
+            (*client).shut_down();
         }
-        // On a runtime thread: waiting here would deadlock, and tokio refuses to drop a
-        // runtime there. Finish on a thread of our own.
-        let pending = Arc::new(Mutex::new(Some((shared, runtime))));
-        let for_thread = pending.clone();
-        let spawned = std::thread::Builder::new()
-            .name("safeconv-shutdown".to_owned())
-            .spawn(move || {
-                let taken = for_thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-                if let Some((shared, runtime)) = taken {
-                    shut_down(shared, runtime, timeout);
-                }
-            });
-        if spawned.is_err() {
-            let taken = pending.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let Some((_, runtime)) = taken {
-                // Cannot wait here: let the runtime stop on its own; tasks are dropped (their
-                // callbacks report SAFECONV_CANCELLED).
-                runtime.shutdown_background();
-            }
-        }
-    });
-}
-
-fn shut_down(shared: Arc<Shared>, runtime: Runtime, timeout: Duration) {
-    if !shared.wait_idle(timeout) {
-        tracing::warn!("operations still running when the client was freed were abandoned");
+        Ok(())
     }
-    drop(shared);
-    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
 }
 
 /// Starts a Safe Conversation and waits for Signicat's answer (blocking): BankID pushes a
@@ -621,14 +428,15 @@ pub unsafe extern "C" fn safeconv_start(
     options: *const SafeconvStartOptions,
     session_out: *mut *mut SafeconvSession,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let out = out_handle(session_out, "session_out")?;
-        let client = client_ref(client)?;
-        let conversation = conversation(client, nin, options)?;
-        let session = run_blocking(client, |shared, cancel| start(shared, conversation, cancel))?;
-        *out = Box::into_raw(Box::new(SafeconvSession { session }));
+    ffi_boundary! {
+        let out = arg!(session_out);
+        let client = arg!(client);
+        let conversation = client.conversation(arg!(nin), opt_arg!(options))?;
+        out.set(client.blocking()?.run(|client, cancel| async move {
+            client.start_safe_conversation_with(&conversation, &cancel).await
+        })?);
         Ok(())
-    })
+    }
 }
 
 /// Waits (blocking) until the session ends and gives its outcome. Polls at the configured
@@ -638,8 +446,9 @@ pub unsafe extern "C" fn safeconv_start(
 /// `timeout_ms` = 0 waits until the session's own `expiresAt`; otherwise, once it passes,
 /// the session is cancelled at Signicat and the outcome is how it really ended (normally
 /// `SAFECONV_STATUS_CANCELLED`, or `SUCCESS` if the caller confirmed first). To stop the wait
-/// from another thread, call `safeconv_cancel_session` there: the wait then ends with
-/// `SAFECONV_STATUS_CANCELLED`. A declined, expired or failed session is `SAFECONV_OK` with
+/// from another thread, call `safeconv_cancel_session` there: the wait stops at once, without
+/// waiting for its next poll, and returns how the session really ended (normally
+/// `SAFECONV_STATUS_CANCELLED`). A declined, expired or failed session is `SAFECONV_OK` with
 /// that outcome; an error means the outcome could not be learned.
 ///
 /// # Safety
@@ -657,23 +466,16 @@ pub unsafe extern "C" fn safeconv_wait(
     user_data: *mut c_void,
     outcome_out: *mut *mut SafeconvOutcome,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let out = out_handle(outcome_out, "outcome_out")?;
-        let client = client_ref(client)?;
-        // SAFETY: the caller promises NULL or a live session.
-        let session =
-            unsafe { session.as_ref() }.ok_or_else(|| SafeconvError::null_argument("session"))?;
-        let session = session.session.clone();
-        let listener = on_status.map(|callback| StatusListener {
-            callback,
-            user_data: UserData(user_data),
-        });
-        let outcome = run_blocking(client, |shared, cancel| {
-            wait(shared, session, timeout_ms, listener, cancel)
-        })?;
-        *out = Box::into_raw(Box::new(SafeconvOutcome { outcome }));
+    ffi_boundary! {
+        let out = arg!(outcome_out);
+        let (client, session) = (arg!(client), arg!(session).clone());
+        let user_data = UserData::new(user_data);
+        out.set(client.blocking()?.run(|client, cancel| async move {
+            let options = wait_options(timeout_ms, on_status, user_data, cancel);
+            client.wait(&session, options).await
+        })?);
         Ok(())
-    })
+    }
 }
 
 /// Reads a session's current state by id (blocking; retried on transient failures).
@@ -689,20 +491,21 @@ pub unsafe extern "C" fn safeconv_get_session(
     session_id: *const c_char,
     session_out: *mut *mut SafeconvSession,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let out = out_handle(session_out, "session_out")?;
-        let client = client_ref(client)?;
-        // SAFETY: the caller promises NULL or a NUL-terminated string.
-        let id = unsafe { read_str(session_id, "session_id") }?.to_owned();
-        let session = run_blocking(client, |shared, cancel| get(shared, id, cancel))?;
-        *out = Box::into_raw(Box::new(SafeconvSession { session }));
+    ffi_boundary! {
+        let out = arg!(session_out);
+        let (client, id) = (arg!(client), arg!(session_id));
+        let session = client.blocking()?.run(|client, cancel| {
+            unless_cancelled(cancel, async move { client.get_session(id).await })
+        })?;
+        out.set(session);
         Ok(())
-    })
+    }
 }
 
 /// Cancels a session at Signicat (blocking). Idempotent: a session that had already ended is
 /// returned in its final state (which may be `SUCCESS` if the caller confirmed first), not as
-/// an error. A wait on that session, on any thread, then ends.
+/// an error. Every wait on that session, blocking or not and on any thread, stops at once and
+/// reports how the session really ended.
 ///
 /// # Safety
 /// `client` is NULL or a live client; `session_id` is NULL or a NUL-terminated string;
@@ -715,30 +518,28 @@ pub unsafe extern "C" fn safeconv_cancel_session(
     session_id: *const c_char,
     session_out: *mut *mut SafeconvSession,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let out = if session_out.is_null() {
-            None
-        } else {
-            Some(out_handle(session_out, "session_out")?)
-        };
-        let client = client_ref(client)?;
-        // SAFETY: the caller promises NULL or a NUL-terminated string.
-        let id = unsafe { read_str(session_id, "session_id") }?.to_owned();
-        let session = run_blocking(client, |shared, cancel| cancel_session(shared, id, cancel))?;
+    ffi_boundary! {
+        let out = opt_arg!(session_out);
+        let (client, id) = (arg!(client), arg!(session_id));
+        let session = client.blocking()?.run(|client, cancel| {
+            unless_cancelled(cancel, async move { client.cancel_session(id).await })
+        })?;
         if let Some(out) = out {
-            *out = Box::into_raw(Box::new(SafeconvSession { session }));
+            out.set(session);
         }
         Ok(())
-    })
+    }
 }
 
 /// Starts a Safe Conversation without blocking; `on_done` gets the session (see
 /// `SafeconvSessionCallback`).
 ///
 /// Arguments are checked now: a NULL or non-UTF-8 argument or a refused NIN is returned at
-/// once and `on_done` is never called. Cancelling (`safeconv_operation_cancel`) does not
-/// interrupt a create already sent; the session it makes is cancelled at Signicat and
-/// `on_done` gets `SAFECONV_CANCELLED`.
+/// once and `on_done` is never called. Cancelling (`safeconv_operation_cancel`) before the
+/// create request was sent sends nothing; cancelling once it was sent does not wait for
+/// Signicat's answer: `on_done` gets `SAFECONV_CANCELLED` at once, and the session that
+/// create makes is cancelled at Signicat in the background (`safeconv_client_free` lets those
+/// cancels finish), so no BankID request is left on the caller's phone.
 ///
 /// # Safety
 /// `client` is NULL or a live client; `nin` is NULL or a NUL-terminated string; `options` is
@@ -755,18 +556,18 @@ pub unsafe extern "C" fn safeconv_start_async(
     user_data: *mut c_void,
     op_id_out: *mut SafeconvOperationId,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let op_id = out_operation(op_id_out);
-        let client = client_ref(client)?;
-        let on_done = on_done.ok_or_else(|| SafeconvError::null_argument("on_done"))?;
-        let conversation = conversation(client, nin, options)?;
-        run_async(
-            client,
+    ffi_boundary! {
+        let op_id = opt_arg!(op_id_out);
+        let (client, on_done) = (arg!(client), arg!(on_done));
+        let conversation = client.conversation(arg!(nin), opt_arg!(options))?;
+        client.run_async(
             op_id,
-            |shared, cancel| start(shared, conversation, cancel),
-            deliver_session(on_done, UserData(user_data)),
+            |client, cancel| async move {
+                client.start_safe_conversation_with(&conversation, &cancel).await
+            },
+            deliver_to(on_done, UserData::new(user_data)),
         )
-    })
+    }
 }
 
 /// Waits for a session to end without blocking: `on_status` (may be NULL) hears each status
@@ -792,26 +593,19 @@ pub unsafe extern "C" fn safeconv_wait_async(
     user_data: *mut c_void,
     op_id_out: *mut SafeconvOperationId,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let op_id = out_operation(op_id_out);
-        let client = client_ref(client)?;
-        // SAFETY: the caller promises NULL or a live session.
-        let session =
-            unsafe { session.as_ref() }.ok_or_else(|| SafeconvError::null_argument("session"))?;
-        let on_done = on_done.ok_or_else(|| SafeconvError::null_argument("on_done"))?;
-        let session = session.session.clone();
-        let user_data = UserData(user_data);
-        let listener = on_status.map(|callback| StatusListener {
-            callback,
-            user_data,
-        });
-        run_async(
-            client,
+    ffi_boundary! {
+        let op_id = opt_arg!(op_id_out);
+        let (client, session, on_done) = (arg!(client), arg!(session).clone(), arg!(on_done));
+        let user_data = UserData::new(user_data);
+        client.run_async(
             op_id,
-            |shared, cancel| wait(shared, session, timeout_ms, listener, cancel),
-            deliver_outcome(on_done, user_data),
+            |client, cancel| async move {
+                let options = wait_options(timeout_ms, on_status, user_data, cancel);
+                client.wait(&session, options).await
+            },
+            deliver_to(on_done, user_data),
         )
-    })
+    }
 }
 
 /// Reads a session's current state without blocking; `on_done` gets it (see
@@ -830,19 +624,15 @@ pub unsafe extern "C" fn safeconv_get_session_async(
     user_data: *mut c_void,
     op_id_out: *mut SafeconvOperationId,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let op_id = out_operation(op_id_out);
-        let client = client_ref(client)?;
-        // SAFETY: the caller promises NULL or a NUL-terminated string.
-        let id = unsafe { read_str(session_id, "session_id") }?.to_owned();
-        let on_done = on_done.ok_or_else(|| SafeconvError::null_argument("on_done"))?;
-        run_async(
-            client,
+    ffi_boundary! {
+        let op_id = opt_arg!(op_id_out);
+        let (client, id) = (arg!(client), arg!(session_id).to_owned());
+        client.run_async(
             op_id,
-            |shared, cancel| get(shared, id, cancel),
-            deliver_session(on_done, UserData(user_data)),
+            |client, cancel| unless_cancelled(cancel, async move { client.get_session(&id).await }),
+            deliver_to(arg!(on_done), UserData::new(user_data)),
         )
-    })
+    }
 }
 
 /// Cancels a session at Signicat without blocking; `on_done` gets its final state (see
@@ -861,19 +651,17 @@ pub unsafe extern "C" fn safeconv_cancel_session_async(
     user_data: *mut c_void,
     op_id_out: *mut SafeconvOperationId,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let op_id = out_operation(op_id_out);
-        let client = client_ref(client)?;
-        // SAFETY: the caller promises NULL or a NUL-terminated string.
-        let id = unsafe { read_str(session_id, "session_id") }?.to_owned();
-        let on_done = on_done.ok_or_else(|| SafeconvError::null_argument("on_done"))?;
-        run_async(
-            client,
+    ffi_boundary! {
+        let op_id = opt_arg!(op_id_out);
+        let (client, id) = (arg!(client), arg!(session_id).to_owned());
+        client.run_async(
             op_id,
-            |shared, cancel| cancel_session(shared, id, cancel),
-            deliver_session(on_done, UserData(user_data)),
+            |client, cancel| {
+                unless_cancelled(cancel, async move { client.cancel_session(&id).await })
+            },
+            deliver_to(arg!(on_done), UserData::new(user_data)),
         )
-    })
+    }
 }
 
 /// Cancels a running asynchronous operation by id. Returns at once; the operation's
@@ -891,18 +679,13 @@ pub unsafe extern "C" fn safeconv_operation_cancel(
     client: *const SafeconvClient,
     op_id: SafeconvOperationId,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let client = client_ref(client)?;
-        if client.shared.cancel(op_id) {
+    ffi_boundary! {
+        if arg!(client).operations.cancel(op_id) {
             Ok(())
         } else {
-            Err(SafeconvError::bridge(
-                SafeconvResult::SAFECONV_NO_SUCH_OPERATION,
-                format!("operation {op_id} is not running on this client"),
-                None,
-            ))
+            Err(Failure::no_such_operation(op_id))
         }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -934,26 +717,32 @@ mod tests {
         client
     }
 
-    fn results() -> (mpsc::Sender<SafeconvResult>, mpsc::Receiver<SafeconvResult>) {
-        mpsc::channel()
+    fn handle<'a>(client: *mut SafeconvClient) -> &'a ClientHandle {
+        unsafe { &*client.cast::<ClientHandle>() }
+    }
+
+    /// A `deliver` that sends the result number to the returned receiver.
+    fn results() -> (Deliver<()>, mpsc::Receiver<SafeconvResult>) {
+        let (tx, rx) = mpsc::channel();
+        let deliver: Deliver<()> = Box::new(move |result| {
+            let _ = tx.send(
+                result
+                    .err()
+                    .map_or(SafeconvResult::SAFECONV_OK, |e| e.result),
+            );
+        });
+        (deliver, rx)
+    }
+
+    fn panics() -> Result<(), Error> {
+        panic!("inside the operation")
     }
 
     #[test]
     fn a_panicking_operation_completes_with_panic() {
         let client = client(1000);
-        let (tx, rx) = results();
-        let started = run_async(
-            unsafe { &*client },
-            None,
-            |_, _| async { panic!("inside the operation") },
-            move |result: Result<(), SafeconvError>| {
-                let _ = tx.send(
-                    result
-                        .err()
-                        .map_or(SafeconvResult::SAFECONV_OK, |e| e.result),
-                );
-            },
-        );
+        let (deliver, rx) = results();
+        let started = handle(client).run_async(None, |_, _| async { panics() }, deliver);
         assert!(started.is_ok());
         let got = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(got, SafeconvResult::SAFECONV_PANIC);
@@ -963,22 +752,16 @@ mod tests {
     #[test]
     fn an_operation_past_the_shutdown_timeout_completes_as_cancelled() {
         let client = client(100);
-        let (tx, rx) = results();
+        let (deliver, rx) = results();
         let mut id = 0;
-        run_async(
-            unsafe { &*client },
-            Some(&mut id),
-            // Ignores its cancel token: only the runtime's shutdown can stop it.
-            |_, _| std::future::pending::<Result<(), SafeconvError>>(),
-            move |result: Result<(), SafeconvError>| {
-                let _ = tx.send(
-                    result
-                        .err()
-                        .map_or(SafeconvResult::SAFECONV_OK, |e| e.result),
-                );
-            },
-        )
-        .unwrap();
+        // Ignores its cancel token: only the runtime's shutdown can stop it.
+        handle(client)
+            .run_async(
+                Some(&mut id),
+                |_, _| std::future::pending::<Result<(), Error>>(),
+                deliver,
+            )
+            .unwrap();
         assert_ne!(id, 0);
         assert_eq!(
             unsafe { safeconv_operation_cancel(client, id) },
@@ -995,52 +778,33 @@ mod tests {
     #[test]
     fn blocking_calls_inside_a_runtime_are_refused() {
         let client = client(1000);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let result = runtime.block_on(async {
-            run_blocking(unsafe { &*client }, |_, _| async {
-                Ok::<_, SafeconvError>(())
-            })
-        });
+        let runtime = runtime::Builder::new_current_thread().build().unwrap();
+        let refused = runtime.block_on(async { handle(client).blocking().err() });
         assert_eq!(
-            result.unwrap_err().result,
-            SafeconvResult::SAFECONV_WRONG_THREAD
+            refused.map(|e| e.result),
+            Some(SafeconvResult::SAFECONV_WRONG_THREAD)
         );
-        assert!(
-            run_blocking(unsafe { &*client }, |_, _| async {
-                Ok::<_, SafeconvError>(())
-            })
-            .is_ok()
-        );
+        let ran = handle(client)
+            .blocking()
+            .and_then(|call| call.run(|_, _| async { Ok::<_, Error>(7) }));
+        assert_eq!(ran.ok(), Some(7));
         unsafe { safeconv_client_free(client) };
     }
 
     #[test]
     fn a_freed_client_refuses_new_operations_but_cancels_running_ones() {
         let client = client(2000);
-        let (tx, rx) = results();
-        run_async(
-            unsafe { &*client },
-            None,
-            |_, cancel: CancelToken| unless_cancelled(cancel, std::future::pending()),
-            move |result: Result<(), SafeconvError>| {
-                let _ = tx.send(
-                    result
-                        .err()
-                        .map_or(SafeconvResult::SAFECONV_OK, |e| e.result),
-                );
-            },
-        )
-        .unwrap();
-        unsafe { &*client }.shared.close();
-        let refused = run_blocking(unsafe { &*client }, |_, _| async {
-            Ok::<_, SafeconvError>(())
-        });
-        assert_eq!(
-            refused.unwrap_err().result,
-            SafeconvResult::SAFECONV_CANCELLED
-        );
+        let (deliver, rx) = results();
+        handle(client)
+            .run_async(
+                None,
+                |_, cancel| unless_cancelled(cancel, std::future::pending()),
+                deliver,
+            )
+            .unwrap();
+        handle(client).operations.close();
+        let refused = handle(client).blocking().err().map(|e| e.result);
+        assert_eq!(refused, Some(SafeconvResult::SAFECONV_CANCELLED));
         assert_eq!(
             rx.recv_timeout(Duration::from_secs(5)),
             Ok(SafeconvResult::SAFECONV_CANCELLED)

@@ -1,21 +1,19 @@
-//! `SafeconvConfig`: a client's settings, created with defaults and set field by field, so
-//! new options never change the ABI. Also the token callback, wrapped as a core
-//! [`TokenProvider`].
+//! `SafeconvConfig`: the core's `ClientOptions` (plus the settings of the client's threads),
+//! created with defaults and set field by field, so new options never change the ABI. Also
+//! the token callback, wrapped as a core [`TokenProvider`].
 
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::boundary::ffi_boundary;
+use super::error::SafeconvResult;
+use super::handle::{CCallback, arg, free, give, handle, lend_mut, opt_arg};
 use super::nin::rules_from_flags;
-use super::panic;
-use super::result::SafeconvError;
-use super::result::SafeconvResult;
-use super::strings::{read_opt_str, read_str};
-use crate::config::{ClientBuilder, DEFAULT_REQUEST_TIMEOUT};
-use crate::error::{Error, Result};
-use crate::runtime::BoxFuture;
-use crate::secret::redact_nins;
-use crate::token::{AccessToken, TokenProvider};
+use crate::{
+    AccessToken, BoxFuture, ClientOptions, DEFAULT_REQUEST_TIMEOUT, Error, Result, TokenProvider,
+    redact_nins,
+};
 
 /// Worker threads of a client's runtime unless set.
 const DEFAULT_WORKER_THREADS: u32 = 2;
@@ -29,17 +27,41 @@ const MAX_WORKER_THREADS: u32 = 64;
 /// Not thread-safe: set it up on one thread. It can make any number of clients and may be
 /// freed (`safeconv_config_free`) as soon as they are made.
 pub struct SafeconvConfig {
-    pub(crate) builder: ClientBuilder,
+    _private: [u8; 0],
+}
+
+handle!(SafeconvConfig => ClientSettings, Owned);
+
+/// What a `SafeconvConfig` holds: the core's options and the C client's own settings.
+pub(crate) struct ClientSettings {
+    pub(crate) options: ClientOptions,
+    pub(crate) token_provider: Option<Arc<dyn TokenProvider>>,
     pub(crate) worker_threads: u32,
-    pub(crate) request_timeout: Duration,
-    pub(crate) shutdown_timeout: Option<Duration>,
+    shutdown_timeout: Option<Duration>,
+}
+
+impl ClientSettings {
+    /// How long freeing a client waits for its operations and their clean-up.
+    pub(crate) fn shutdown_timeout(&self) -> Duration {
+        self.shutdown_timeout.unwrap_or_else(|| {
+            let request = self
+                .options
+                .request_timeout
+                .unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+            request
+                .saturating_mul(3)
+                .saturating_add(Duration::from_secs(5))
+        })
+    }
 }
 
 /// Supplies access tokens instead of a client secret (e.g. fetched from your backend).
 ///
 /// Called with the `user_data` given to `safeconv_config_set_token_callback` and a `request`
 /// to answer with `safeconv_token_request_set_token` or `safeconv_token_request_set_error`
-/// before returning. `request` is valid only during the call.
+/// before returning. `request` is valid only during the call. Answering neither fails the
+/// operation that needed the token with `SAFECONV_AUTHENTICATION`, code
+/// `"token_provider_failed"`.
 ///
 /// Thread rules: called on a library thread (never the one that made the client), when no
 /// cached token is fresh, one call at a time per client (clients made from the same config
@@ -53,75 +75,47 @@ pub type SafeconvTokenCallback =
 pub type SafeconvFreeCallback = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 
 /// The question a `SafeconvTokenCallback` answers. Valid only during the callback.
-#[derive(Default)]
 pub struct SafeconvTokenRequest {
-    token: Option<(String, u64)>,
-    error: Option<(String, Option<String>)>,
+    _private: [u8; 0],
 }
 
-/// A `user_data` pointer, which the C side promises may be used from any thread.
-#[derive(Clone, Copy)]
-pub(crate) struct UserData(pub(crate) *mut c_void);
-// SAFETY: documented requirement on every user_data: it must be usable from the library's
-// threads. The library never dereferences it.
-unsafe impl Send for UserData {}
-// SAFETY: as above.
-unsafe impl Sync for UserData {}
+handle!(SafeconvTokenRequest => TokenAnswer, Borrowed);
 
-/// The C token callback and what to call when it is no longer needed.
-struct CTokenSource {
-    callback: unsafe extern "C" fn(*mut c_void, *mut SafeconvTokenRequest),
-    user_data: UserData,
-    free_user_data: SafeconvFreeCallback,
+/// The token callback's answer.
+pub(crate) enum TokenAnswer {
+    Nothing,
+    Token(AccessToken),
+    Refused {
+        error: String,
+        description: Option<String>,
+    },
 }
 
-impl CTokenSource {
+type TokenCallback = unsafe extern "C" fn(*mut c_void, *mut SafeconvTokenRequest);
+
+impl CCallback<TokenCallback> {
     /// Asks the C callback for a token (on a blocking thread).
     fn fetch(&self) -> Result<AccessToken> {
-        let mut request = SafeconvTokenRequest::default();
+        let mut answer = TokenAnswer::Nothing;
         // SAFETY: the callback and user_data were given together by the C side, which
         // promises the callback can be called with them from any thread.
-        unsafe { (self.callback)(self.user_data.0, &mut request) };
-        match request {
-            SafeconvTokenRequest {
-                token: Some((token, lifetime)),
-                ..
-            } => {
-                let token = AccessToken::new(token);
-                Ok(if lifetime > 0 {
-                    token.expires_in(Duration::from_secs(lifetime))
-                } else {
-                    token
-                })
-            }
-            SafeconvTokenRequest {
-                error: Some((error, description)),
-                ..
-            } => Err(Error::Authentication {
+        unsafe { (self.callback)(self.user_data.get(), lend_mut(&mut answer)) };
+        match answer {
+            TokenAnswer::Token(token) => Ok(token),
+            TokenAnswer::Refused { error, description } => Err(Error::Authentication {
                 error,
                 description,
                 http_status: None,
             }),
-            _ => Err(Error::Authentication {
-                error: "no_token".to_owned(),
-                description: Some("the token callback set neither a token nor an error".to_owned()),
-                http_status: None,
-            }),
-        }
-    }
-}
-
-impl Drop for CTokenSource {
-    fn drop(&mut self) {
-        if let Some(free) = self.free_user_data {
-            // SAFETY: called once, when the last config or client using the callback is gone.
-            unsafe { free(self.user_data.0) };
+            TokenAnswer::Nothing => Err(Error::token_provider_failed(
+                "the token callback set neither a token nor an error",
+            )),
         }
     }
 }
 
 /// The C token callback as the core's [`TokenProvider`].
-struct CTokenProvider(Arc<CTokenSource>);
+struct CTokenProvider(Arc<CCallback<TokenCallback>>);
 
 impl TokenProvider for CTokenProvider {
     fn access_token(&self) -> BoxFuture<'_, Result<AccessToken>> {
@@ -129,35 +123,15 @@ impl TokenProvider for CTokenProvider {
         Box::pin(async move {
             match tokio::task::spawn_blocking(move || source.fetch()).await {
                 Ok(result) => result,
-                Err(e) => Err(Error::Authentication {
-                    error: "token_callback_failed".to_owned(),
-                    description: Some(if e.is_cancelled() {
-                        "the token callback was not run: the client is shutting down".to_owned()
-                    } else {
-                        "the token callback did not return".to_owned()
-                    }),
-                    http_status: None,
-                }),
+                Err(e) if e.is_cancelled() => Err(Error::token_provider_failed(
+                    "the token callback was not run: the client is shutting down",
+                )),
+                Err(_) => Err(Error::token_provider_failed(
+                    "the token callback did not return",
+                )),
             }
         })
     }
-}
-
-/// Runs a setter: checks `config`, then applies `set`.
-fn with_config(
-    config: *mut SafeconvConfig,
-    set: impl FnOnce(&mut SafeconvConfig) -> std::result::Result<(), SafeconvError>,
-) -> SafeconvResult {
-    panic::call(|| {
-        // SAFETY: the caller promises NULL or a live config used by this thread only.
-        let config =
-            unsafe { config.as_mut() }.ok_or_else(|| SafeconvError::null_argument("config"))?;
-        set(config)
-    })
-}
-
-fn update(config: &mut SafeconvConfig, change: impl FnOnce(ClientBuilder) -> ClientBuilder) {
-    config.builder = change(std::mem::take(&mut config.builder));
 }
 
 /// A new configuration with the defaults (see `SafeconvConfig`).
@@ -167,14 +141,14 @@ fn update(config: &mut SafeconvConfig, change: impl FnOnce(ClientBuilder) -> Cli
 /// Threads: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn safeconv_config_new() -> *mut SafeconvConfig {
-    panic::value(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(SafeconvConfig {
-            builder: ClientBuilder::default(),
+    ffi_boundary! {
+        Ok(give(ClientSettings {
+            options: ClientOptions::default(),
+            token_provider: None,
             worker_threads: DEFAULT_WORKER_THREADS,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             shutdown_timeout: None,
         }))
-    })
+    }
 }
 
 /// Frees a configuration. NULL is accepted and ignored. Clients made from it are not
@@ -184,11 +158,11 @@ pub extern "C" fn safeconv_config_new() -> *mut SafeconvConfig {
 /// `config` is NULL or a live config, not used by another thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_config_free(config: *mut SafeconvConfig) {
-    if config.is_null() {
-        return;
+    ffi_boundary! {
+        // SAFETY: the caller hands back a handle this library gave out, not yet freed.
+        unsafe { free(config) };
+        Ok(())
     }
-    // SAFETY: the caller hands back ownership of a handle made by Box::into_raw.
-    panic::value((), || drop(unsafe { Box::from_raw(config) }));
 }
 
 /// Sets the API base URL (default `https://api.signicat.com`). HTTPS only, except loopback
@@ -202,12 +176,11 @@ pub unsafe extern "C" fn safeconv_config_set_base_url(
     config: *mut SafeconvConfig,
     url: *const c_char,
 ) -> SafeconvResult {
-    with_config(config, |config| {
-        // SAFETY: forwarded from the caller.
-        let url = unsafe { read_str(url, "url") }?.to_owned();
-        update(config, |b| b.base_url(url));
+    ffi_boundary! {
+        let (config, url) = (arg!(config), arg!(url));
+        config.options.base_url = Some(url.to_owned());
         Ok(())
-    })
+    }
 }
 
 /// Sets the token endpoint (default `{base_url}/auth/open/connect/token`). Same rules as the
@@ -221,12 +194,11 @@ pub unsafe extern "C" fn safeconv_config_set_token_url(
     config: *mut SafeconvConfig,
     url: *const c_char,
 ) -> SafeconvResult {
-    with_config(config, |config| {
-        // SAFETY: forwarded from the caller.
-        let url = unsafe { read_str(url, "url") }?.to_owned();
-        update(config, |b| b.token_url(url));
+    ffi_boundary! {
+        let (config, url) = (arg!(config), arg!(url));
+        config.options.token_url = Some(url.to_owned());
         Ok(())
-    })
+    }
 }
 
 /// Sets your Signicat account id (`signicat-accountId`). Required.
@@ -239,12 +211,11 @@ pub unsafe extern "C" fn safeconv_config_set_account_id(
     config: *mut SafeconvConfig,
     account_id: *const c_char,
 ) -> SafeconvResult {
-    with_config(config, |config| {
-        // SAFETY: forwarded from the caller.
-        let account_id = unsafe { read_str(account_id, "account_id") }?.to_owned();
-        update(config, |b| b.account_id(account_id));
+    ffi_boundary! {
+        let (config, account_id) = (arg!(config), arg!(account_id));
+        config.options.account_id = account_id.to_owned();
         Ok(())
-    })
+    }
 }
 
 /// Authenticates with an API client's id and secret (replacing any token callback). The
@@ -260,14 +231,14 @@ pub unsafe extern "C" fn safeconv_config_set_client_credentials(
     client_id: *const c_char,
     client_secret: *const c_char,
 ) -> SafeconvResult {
-    with_config(config, |config| {
-        // SAFETY: forwarded from the caller.
-        let client_id = unsafe { read_str(client_id, "client_id") }?.to_owned();
-        // SAFETY: forwarded from the caller.
-        let secret = unsafe { read_str(client_secret, "client_secret") }?.to_owned();
-        update(config, |b| b.client_credentials(client_id, secret));
+    ffi_boundary! {
+        let config = arg!(config);
+        let (client_id, client_secret) = (arg!(client_id), arg!(client_secret));
+        config.options.client_id = Some(client_id.to_owned());
+        config.options.client_secret = Some(client_secret.into());
+        config.token_provider = None;
         Ok(())
-    })
+    }
 }
 
 /// Gets access tokens from `callback` instead of holding a client secret (replacing any
@@ -288,18 +259,13 @@ pub unsafe extern "C" fn safeconv_config_set_token_callback(
     user_data: *mut c_void,
     free_user_data: SafeconvFreeCallback,
 ) -> SafeconvResult {
-    with_config(config, |config| {
-        let callback = callback.ok_or_else(|| SafeconvError::null_argument("callback"))?;
-        let source = CTokenSource {
-            callback,
-            user_data: UserData(user_data),
-            free_user_data,
-        };
-        update(config, |b| {
-            b.token_provider(Arc::new(CTokenProvider(Arc::new(source))))
-        });
+    ffi_boundary! {
+        let (config, callback) = (arg!(config), arg!(callback));
+        let source = CCallback::new(callback, user_data, free_user_data);
+        config.token_provider = Some(Arc::new(CTokenProvider(Arc::new(source))));
+        (config.options.client_id, config.options.client_secret) = (None, None);
         Ok(())
-    })
+    }
 }
 
 /// Gives the token callback its answer: `token` (copied; never logged) and its lifetime in
@@ -318,19 +284,18 @@ pub unsafe extern "C" fn safeconv_token_request_set_token(
     token: *const c_char,
     expires_in_secs: u64,
 ) -> SafeconvResult {
-    panic::call(|| {
-        // SAFETY: the caller promises NULL or the live request of the running callback.
-        let request =
-            unsafe { request.as_mut() }.ok_or_else(|| SafeconvError::null_argument("request"))?;
-        // SAFETY: forwarded from the caller.
-        let token = unsafe { read_str(token, "token") }?;
+    ffi_boundary! {
+        let (request, token) = (arg!(request), arg!(token));
         if token.trim().is_empty() {
             return Err(Error::invalid_input("token", "must not be empty").into());
         }
-        request.token = Some((token.to_owned(), expires_in_secs));
-        request.error = None;
+        let token = AccessToken::new(token);
+        *request = TokenAnswer::Token(match expires_in_secs {
+            0 => token,
+            secs => token.expires_in(Duration::from_secs(secs)),
+        });
         Ok(())
-    })
+    }
 }
 
 /// Answers the token callback with a failure: the operation that needed the token fails with
@@ -347,18 +312,15 @@ pub unsafe extern "C" fn safeconv_token_request_set_error(
     error: *const c_char,
     description: *const c_char,
 ) -> SafeconvResult {
-    panic::call(|| {
-        // SAFETY: the caller promises NULL or the live request of the running callback.
-        let request =
-            unsafe { request.as_mut() }.ok_or_else(|| SafeconvError::null_argument("request"))?;
-        // SAFETY: forwarded from the caller.
-        let error = unsafe { read_str(error, "error") }?;
-        // SAFETY: forwarded from the caller.
-        let description = unsafe { read_opt_str(description, "description") }?;
-        request.error = Some((redact_nins(error), description.map(redact_nins)));
-        request.token = None;
+    ffi_boundary! {
+        let (request, error) = (arg!(request), arg!(error));
+        let description = opt_arg!(description);
+        *request = TokenAnswer::Refused {
+            error: redact_nins(error),
+            description: description.map(redact_nins),
+        };
         Ok(())
-    })
+    }
 }
 
 /// Sets the time one HTTP request may take, connecting included (default 10 000 ms; more
@@ -372,12 +334,10 @@ pub unsafe extern "C" fn safeconv_config_set_request_timeout_ms(
     config: *mut SafeconvConfig,
     timeout_ms: u64,
 ) -> SafeconvResult {
-    with_config(config, |config| {
-        let timeout = Duration::from_millis(timeout_ms);
-        config.request_timeout = timeout;
-        update(config, |b| b.request_timeout(timeout));
+    ffi_boundary! {
+        arg!(config).options.request_timeout = Some(Duration::from_millis(timeout_ms));
         Ok(())
-    })
+    }
 }
 
 /// Sets the pause between two status polls (default 2 000 ms; Signicat asks for 1–3 s;
@@ -391,12 +351,10 @@ pub unsafe extern "C" fn safeconv_config_set_poll_interval_ms(
     config: *mut SafeconvConfig,
     interval_ms: u64,
 ) -> SafeconvResult {
-    with_config(config, |config| {
-        update(config, |b| {
-            b.poll_interval(Duration::from_millis(interval_ms))
-        });
+    ffi_boundary! {
+        arg!(config).options.poll_interval = Some(Duration::from_millis(interval_ms));
         Ok(())
-    })
+    }
 }
 
 /// Sets the `User-Agent` header (default `safeconv/VERSION`).
@@ -409,12 +367,11 @@ pub unsafe extern "C" fn safeconv_config_set_user_agent(
     config: *mut SafeconvConfig,
     user_agent: *const c_char,
 ) -> SafeconvResult {
-    with_config(config, |config| {
-        // SAFETY: forwarded from the caller.
-        let user_agent = unsafe { read_str(user_agent, "user_agent") }?.to_owned();
-        update(config, |b| b.user_agent(user_agent));
+    ffi_boundary! {
+        let (config, user_agent) = (arg!(config), arg!(user_agent));
+        config.options.user_agent = Some(user_agent.to_owned());
         Ok(())
-    })
+    }
 }
 
 /// Sets which national identity numbers `safeconv_start` accepts: 0 (strict, the default)
@@ -428,11 +385,11 @@ pub unsafe extern "C" fn safeconv_config_set_nin_rules(
     config: *mut SafeconvConfig,
     rules: u32,
 ) -> SafeconvResult {
-    with_config(config, |config| {
-        let rules = rules_from_flags(rules, "nin_rules")?;
-        update(config, |b| b.nin_rules(rules));
+    ffi_boundary! {
+        let config = arg!(config);
+        config.options.nin_rules = rules_from_flags(rules, "nin_rules")?;
         Ok(())
-    })
+    }
 }
 
 /// Sets how many worker threads each client's runtime has (default 2; 1 to 64). Callbacks
@@ -445,17 +402,15 @@ pub unsafe extern "C" fn safeconv_config_set_worker_threads(
     config: *mut SafeconvConfig,
     threads: u32,
 ) -> SafeconvResult {
-    with_config(config, |config| {
+    ffi_boundary! {
+        let config = arg!(config);
         if !(1..=MAX_WORKER_THREADS).contains(&threads) {
-            return Err(Error::invalid_input(
-                "worker_threads",
-                format!("must be 1 to {MAX_WORKER_THREADS}"),
-            )
-            .into());
+            let reason = format!("must be 1 to {MAX_WORKER_THREADS}");
+            return Err(Error::invalid_input("worker_threads", reason).into());
         }
         config.worker_threads = threads;
         Ok(())
-    })
+    }
 }
 
 /// Sets how long `safeconv_client_free` waits for running operations to finish after
@@ -470,19 +425,8 @@ pub unsafe extern "C" fn safeconv_config_set_shutdown_timeout_ms(
     config: *mut SafeconvConfig,
     timeout_ms: u64,
 ) -> SafeconvResult {
-    with_config(config, |config| {
-        config.shutdown_timeout = Some(Duration::from_millis(timeout_ms));
+    ffi_boundary! {
+        arg!(config).shutdown_timeout = Some(Duration::from_millis(timeout_ms));
         Ok(())
-    })
-}
-
-impl SafeconvConfig {
-    /// How long freeing a client waits for its operations.
-    pub(crate) fn shutdown_timeout(&self) -> Duration {
-        self.shutdown_timeout.unwrap_or_else(|| {
-            self.request_timeout
-                .saturating_mul(3)
-                .saturating_add(Duration::from_secs(5))
-        })
     }
 }

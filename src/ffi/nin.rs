@@ -1,12 +1,13 @@
 //! National identity number checks on their own, with the core's kinds and reasons.
 
-use std::ffi::c_char;
+use std::ffi::{CString, c_char};
+use std::sync::OnceLock;
 
-use super::panic;
-use super::result::{SafeconvError, SafeconvResult};
-use super::strings::read_str;
-use crate::error::Error;
-use crate::nin::{Nin, NinError, NinKind, NinRules};
+use super::boundary::ffi_boundary;
+use super::error::{Failure, SafeconvResult};
+use super::handle::{arg, opt_arg};
+use super::strings::look_up;
+use crate::{Error, Nin, NinError, NinKind, NinRules};
 
 /// Rule flag: also accept synthetic test numbers (Tenor, month + 80), as sandboxes use.
 pub const SAFECONV_NIN_ALLOW_SYNTHETIC: u32 = 1;
@@ -19,10 +20,11 @@ const KNOWN_RULE_FLAGS: u32 =
 /// The kind of a national identity number. Stable numbers; `safeconv_nin_kind_code` gives the
 /// core's short code.
 #[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
 pub enum SafeconvNinKind {
     /// No kind: the number was refused.
+    #[default]
     SAFECONV_NIN_KIND_NONE = 0,
     /// Fødselsnummer, the ordinary birth number (`"fnr"`).
     SAFECONV_NIN_KIND_BIRTH_NUMBER = 1,
@@ -39,10 +41,11 @@ pub enum SafeconvNinKind {
 /// Why a national identity number was refused. Stable numbers; `safeconv_nin_reason_code`
 /// gives the core's short code.
 #[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
 pub enum SafeconvNinReason {
     /// Not refused (or refused for a reason that is not about the number, such as NULL).
+    #[default]
     SAFECONV_NIN_REASON_NONE = 0,
     /// Not 11 characters long (`"length"`).
     SAFECONV_NIN_REASON_LENGTH = 1,
@@ -81,7 +84,7 @@ impl From<NinError> for SafeconvNinReason {
 }
 
 /// The core's rules for a set of `SAFECONV_NIN_ALLOW_*` flags; unknown bits are refused.
-pub(crate) fn rules_from_flags(flags: u32, field: &str) -> Result<NinRules, SafeconvError> {
+pub(crate) fn rules_from_flags(flags: u32, field: &str) -> Result<NinRules, Failure> {
     if flags & !KNOWN_RULE_FLAGS != 0 {
         return Err(Error::invalid_input(
             field,
@@ -115,36 +118,41 @@ pub unsafe extern "C" fn safeconv_nin_check(
     kind_out: *mut SafeconvNinKind,
     reason_out: *mut SafeconvNinReason,
 ) -> SafeconvResult {
-    panic::call(|| {
-        let mut kind = SafeconvNinKind::SAFECONV_NIN_KIND_NONE;
-        let mut reason = SafeconvNinReason::SAFECONV_NIN_REASON_NONE;
-        let result = (|| {
-            let rules = rules_from_flags(rules, "rules")?;
-            // SAFETY: the caller promises a NUL-terminated string or NULL.
-            let text = unsafe { read_str(nin, "nin") }?;
-            match Nin::parse_with(text, rules) {
-                Ok(nin) => {
-                    kind = nin.kind().into();
-                    Ok(())
+    ffi_boundary! {
+        let (kind_out, reason_out) = (opt_arg!(kind_out), opt_arg!(reason_out));
+        let rules = rules_from_flags(rules, "rules")?;
+        match Nin::parse_with(arg!(nin), rules) {
+            Ok(nin) => {
+                if let Some(out) = kind_out {
+                    *out = nin.kind().into();
                 }
-                Err(e) => {
-                    reason = e.into();
-                    Err(Error::InvalidNin(e).into())
+                Ok(())
+            }
+            Err(reason) => {
+                if let Some(out) = reason_out {
+                    *out = reason.into();
                 }
-            }
-        })();
-        // SAFETY: the caller promises NULL or writable storage.
-        unsafe {
-            if let Some(out) = kind_out.as_mut() {
-                *out = kind;
-            }
-            if let Some(out) = reason_out.as_mut() {
-                *out = reason;
+                Err(Error::InvalidNin(reason).into())
             }
         }
-        result
-    })
+    }
 }
+
+/// The core's kinds and reasons in the order of their numbers here (from 1).
+const KINDS: [NinKind; 5] = [
+    NinKind::BirthNumber,
+    NinKind::DNumber,
+    NinKind::HNumber,
+    NinKind::Synthetic,
+    NinKind::FhNumber,
+];
+const REASONS: [NinError; 5] = [
+    NinError::Length { found: 0 },
+    NinError::NonDigit { position: 0 },
+    NinError::InvalidDate,
+    NinError::CheckDigits,
+    NinError::SyntheticNotAllowed,
+];
 
 /// The core's short code of a `SafeconvNinKind` value: `"fnr"`, `"dnr"`, `"hnr"`,
 /// `"synthetic"` or `"fh"`; NULL for `SAFECONV_NIN_KIND_NONE` or an unknown value.
@@ -152,17 +160,11 @@ pub unsafe extern "C" fn safeconv_nin_check(
 /// Ownership: a static string; never free it. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn safeconv_nin_kind_code(kind: u32) -> *const c_char {
-    panic::value(std::ptr::null(), || {
-        let kind = match kind {
-            1 => NinKind::BirthNumber,
-            2 => NinKind::DNumber,
-            3 => NinKind::HNumber,
-            4 => NinKind::Synthetic,
-            5 => NinKind::FhNumber,
-            _ => return std::ptr::null(),
-        };
-        static_code(kind.code())
-    })
+    static CODES: OnceLock<Vec<CString>> = OnceLock::new();
+    ffi_boundary! {
+        let index = (kind as usize).checked_sub(1);
+        Ok(look_up(&CODES, &KINDS, |k| k.code().to_owned(), index))
+    }
 }
 
 /// The core's short code of a `SafeconvNinReason` value: `"length"`, `"non-digit"`, `"date"`,
@@ -171,37 +173,11 @@ pub extern "C" fn safeconv_nin_kind_code(kind: u32) -> *const c_char {
 /// Ownership: a static string; never free it. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn safeconv_nin_reason_code(reason: u32) -> *const c_char {
-    panic::value(std::ptr::null(), || {
-        let reason = match reason {
-            1 => NinError::Length { found: 0 },
-            2 => NinError::NonDigit { position: 0 },
-            3 => NinError::InvalidDate,
-            4 => NinError::CheckDigits,
-            5 => NinError::SyntheticNotAllowed,
-            _ => return std::ptr::null(),
-        };
-        static_code(reason.code())
-    })
-}
-
-/// The core's codes as NUL-terminated statics (the core's `&'static str` has no NUL).
-fn static_code(code: &'static str) -> *const c_char {
-    // "synthetic" is both a kind's and a reason's code.
-    const CODES: [&str; 9] = [
-        "fnr\0",
-        "dnr\0",
-        "hnr\0",
-        "synthetic\0",
-        "fh\0",
-        "length\0",
-        "non-digit\0",
-        "date\0",
-        "check-digits\0",
-    ];
-    CODES
-        .iter()
-        .find(|c| c.strip_suffix('\0') == Some(code))
-        .map_or(std::ptr::null(), |c| c.as_ptr().cast())
+    static CODES: OnceLock<Vec<CString>> = OnceLock::new();
+    ffi_boundary! {
+        let index = (reason as usize).checked_sub(1);
+        Ok(look_up(&CODES, &REASONS, |r| r.code().to_owned(), index))
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Sessions, outcomes and verified subjects, read field by field.
 
-use std::ffi::c_char;
+use std::ffi::{CString, c_char};
+use std::sync::OnceLock;
 
-use super::panic;
-use super::strings::{static_c, to_c, to_c_opt};
-use crate::session::{Outcome, Session, Status, Subject};
+use super::boundary::ffi_boundary;
+use super::handle::{arg, free, give, handle};
+use super::strings::{look_up, to_c, to_c_opt};
+use crate::{Outcome, Session, Status, Subject};
 
 /// A session's status. Stable numbers; `safeconv_status_name` gives Signicat's spelling.
 #[repr(u32)]
@@ -32,6 +34,18 @@ pub enum SafeconvStatus {
     SAFECONV_STATUS_INVALID = 8,
 }
 
+/// The core's statuses in the order of their numbers here (1 to 8).
+const STATUSES: [Status; 8] = [
+    Status::Created,
+    Status::WaitingForUser,
+    Status::Success,
+    Status::Error,
+    Status::Abort,
+    Status::Cancelled,
+    Status::Expired,
+    Status::Invalid,
+];
+
 impl From<&Status> for SafeconvStatus {
     fn from(status: &Status) -> Self {
         match status {
@@ -54,35 +68,26 @@ impl From<&Status> for SafeconvStatus {
 /// Immutable: a snapshot, never updated in place (get a fresh one with `safeconv_get_session`).
 /// May be read from several threads at once. Free it with `safeconv_session_free`.
 pub struct SafeconvSession {
-    pub(crate) session: Session,
+    _private: [u8; 0],
 }
 
 /// How a session ended: its final status and, on success, the verified subject.
 ///
 /// Immutable; may be read from several threads at once. Free it with `safeconv_outcome_free`.
 pub struct SafeconvOutcome {
-    pub(crate) outcome: Outcome,
+    _private: [u8; 0],
 }
 
 /// The verified person. Holds personal data: do not log it.
 ///
 /// Immutable; may be read from several threads at once. Free it with `safeconv_subject_free`.
 pub struct SafeconvSubject {
-    subject: Subject,
+    _private: [u8; 0],
 }
 
-/// Reads a handle: `fallback` for NULL (or a caught panic), else `f`.
-fn read<H, T>(handle: *const H, fallback: T, f: impl FnOnce(&H) -> T) -> T {
-    // SAFETY: the caller promises NULL or a live handle of this type.
-    let Some(handle) = (unsafe { handle.as_ref() }) else {
-        return fallback;
-    };
-    panic::value(fallback, || f(handle))
-}
-
-fn boxed<T>(value: T) -> *mut T {
-    Box::into_raw(Box::new(value))
-}
+handle!(SafeconvSession => Session, Owned);
+handle!(SafeconvOutcome => Outcome, Owned);
+handle!(SafeconvSubject => Subject, Owned);
 
 /// Signicat's spelling of a status value (e.g. `"WAITING_FOR_USER"`), or NULL for
 /// `SAFECONV_STATUS_UNKNOWN` or a number this version does not know.
@@ -90,17 +95,11 @@ fn boxed<T>(value: T) -> *mut T {
 /// Ownership: a static string; never free it. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn safeconv_status_name(status: u32) -> *const c_char {
-    panic::value(std::ptr::null(), || match status {
-        1 => static_c("CREATED\0"),
-        2 => static_c("WAITING_FOR_USER\0"),
-        3 => static_c("SUCCESS\0"),
-        4 => static_c("ERROR\0"),
-        5 => static_c("ABORT\0"),
-        6 => static_c("CANCELLED\0"),
-        7 => static_c("EXPIRED\0"),
-        8 => static_c("INVALID\0"),
-        _ => std::ptr::null(),
-    })
+    static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
+    ffi_boundary! {
+        let index = (status as usize).checked_sub(1);
+        Ok(look_up(&NAMES, &STATUSES, |s| s.as_str().to_owned(), index))
+    }
 }
 
 /// The session id (never NULL for a live session). NULL if `session` is NULL.
@@ -111,7 +110,7 @@ pub extern "C" fn safeconv_status_name(status: u32) -> *const c_char {
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_session_id(session: *const SafeconvSession) -> *mut c_char {
-    read(session, std::ptr::null_mut(), |s| to_c(&s.session.id))
+    ffi_boundary! { Ok(to_c(&arg!(session).id)) }
 }
 
 /// The status (`SAFECONV_STATUS_UNKNOWN` if `session` is NULL).
@@ -123,9 +122,7 @@ pub unsafe extern "C" fn safeconv_session_id(session: *const SafeconvSession) ->
 pub unsafe extern "C" fn safeconv_session_status(
     session: *const SafeconvSession,
 ) -> SafeconvStatus {
-    read(session, SafeconvStatus::SAFECONV_STATUS_UNKNOWN, |s| {
-        (&s.session.status).into()
-    })
+    ffi_boundary! { Ok(SafeconvStatus::from(&arg!(session).status)) }
 }
 
 /// The status as Signicat wrote it (also for statuses this version does not know); NULL if
@@ -139,9 +136,7 @@ pub unsafe extern "C" fn safeconv_session_status(
 pub unsafe extern "C" fn safeconv_session_status_text(
     session: *const SafeconvSession,
 ) -> *mut c_char {
-    read(session, std::ptr::null_mut(), |s| {
-        to_c(s.session.status.as_str())
-    })
+    ffi_boundary! { Ok(to_c(arg!(session).status.as_str())) }
 }
 
 /// Whether the session has ended (false if `session` is NULL). Unknown statuses count as
@@ -152,7 +147,7 @@ pub unsafe extern "C" fn safeconv_session_status_text(
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_session_is_final(session: *const SafeconvSession) -> bool {
-    read(session, false, |s| s.session.status.is_final())
+    ffi_boundary! { Ok(arg!(session).status.is_final()) }
 }
 
 /// The words the agent reads to the caller (`idpData.bindingMessage`), who confirms the same
@@ -166,9 +161,7 @@ pub unsafe extern "C" fn safeconv_session_is_final(session: *const SafeconvSessi
 pub unsafe extern "C" fn safeconv_session_binding_message(
     session: *const SafeconvSession,
 ) -> *mut c_char {
-    read(session, std::ptr::null_mut(), |s| {
-        to_c_opt(s.session.binding_message())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(session).binding_message())) }
 }
 
 /// When the session expires, as RFC 3339 in UTC (e.g. `"2026-06-29T11:08:34.9495067Z"`);
@@ -182,11 +175,10 @@ pub unsafe extern "C" fn safeconv_session_binding_message(
 pub unsafe extern "C" fn safeconv_session_expires_at(
     session: *const SafeconvSession,
 ) -> *mut c_char {
-    read(session, std::ptr::null_mut(), |s| {
-        s.session
-            .expires_at
-            .map_or(std::ptr::null_mut(), |t| to_c(&t.to_string()))
-    })
+    ffi_boundary! {
+        let expires_at = arg!(session).expires_at;
+        Ok(expires_at.map_or(std::ptr::null_mut(), |t| to_c(&t.to_string())))
+    }
 }
 
 /// When the session expires, in milliseconds since the Unix epoch, written to `*unix_ms_out`.
@@ -200,16 +192,17 @@ pub unsafe extern "C" fn safeconv_session_expires_at_unix_ms(
     session: *const SafeconvSession,
     unix_ms_out: *mut i64,
 ) -> bool {
-    read(session, false, |s| {
-        // SAFETY: the caller promises NULL or writable storage.
-        match (s.session.expires_at, unsafe { unix_ms_out.as_mut() }) {
+    ffi_boundary! {
+        let expires_at = arg!(session).expires_at;
+        // SAFETY: the caller promises NULL or writable storage (left alone when unknown).
+        Ok(match (expires_at, unsafe { unix_ms_out.as_mut() }) {
             (Some(t), Some(out)) => {
                 *out = t.unix_millis();
                 true
             }
             _ => false,
-        }
-    })
+        })
+    }
 }
 
 /// The identity provider (e.g. `"nbid"`), or NULL.
@@ -220,9 +213,7 @@ pub unsafe extern "C" fn safeconv_session_expires_at_unix_ms(
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_session_provider(session: *const SafeconvSession) -> *mut c_char {
-    read(session, std::ptr::null_mut(), |s| {
-        to_c_opt(s.session.provider.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(session).provider.as_deref())) }
 }
 
 /// The level of assurance reached (e.g. `"substantial"`), or NULL.
@@ -233,9 +224,7 @@ pub unsafe extern "C" fn safeconv_session_provider(session: *const SafeconvSessi
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_session_loa(session: *const SafeconvSession) -> *mut c_char {
-    read(session, std::ptr::null_mut(), |s| {
-        to_c_opt(s.session.loa.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(session).loa.as_deref())) }
 }
 
 /// Your reference, as echoed by Signicat, or NULL.
@@ -248,9 +237,7 @@ pub unsafe extern "C" fn safeconv_session_loa(session: *const SafeconvSession) -
 pub unsafe extern "C" fn safeconv_session_external_reference(
     session: *const SafeconvSession,
 ) -> *mut c_char {
-    read(session, std::ptr::null_mut(), |s| {
-        to_c_opt(s.session.external_reference.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(session).external_reference.as_deref())) }
 }
 
 /// Why the session failed (its error `code`, e.g. `"no_bankid_app"`), or NULL.
@@ -263,9 +250,10 @@ pub unsafe extern "C" fn safeconv_session_external_reference(
 pub unsafe extern "C" fn safeconv_session_error_code(
     session: *const SafeconvSession,
 ) -> *mut c_char {
-    read(session, std::ptr::null_mut(), |s| {
-        to_c_opt(s.session.error.as_ref().and_then(|e| e.code.as_deref()))
-    })
+    ffi_boundary! {
+        let error = arg!(session).error.as_ref();
+        Ok(to_c_opt(error.and_then(|e| e.code.as_deref())))
+    }
 }
 
 /// The verified subject (on `SAFECONV_STATUS_SUCCESS`), or NULL.
@@ -278,14 +266,13 @@ pub unsafe extern "C" fn safeconv_session_error_code(
 pub unsafe extern "C" fn safeconv_session_subject(
     session: *const SafeconvSession,
 ) -> *mut SafeconvSubject {
-    read(session, std::ptr::null_mut(), |s| {
-        match (&s.session.status, &s.session.subject) {
-            (Status::Success, Some(subject)) => boxed(SafeconvSubject {
-                subject: subject.clone(),
-            }),
+    ffi_boundary! {
+        let session = arg!(session);
+        Ok(match (&session.status, &session.subject) {
+            (Status::Success, Some(subject)) => give(subject.clone()),
             _ => std::ptr::null_mut(),
-        }
-    })
+        })
+    }
 }
 
 /// How the session ended, or NULL while it is still running (or `session` is NULL).
@@ -298,11 +285,7 @@ pub unsafe extern "C" fn safeconv_session_subject(
 pub unsafe extern "C" fn safeconv_session_outcome(
     session: *const SafeconvSession,
 ) -> *mut SafeconvOutcome {
-    read(session, std::ptr::null_mut(), |s| {
-        s.session.outcome().map_or(std::ptr::null_mut(), |outcome| {
-            boxed(SafeconvOutcome { outcome })
-        })
-    })
+    ffi_boundary! { Ok(arg!(session).outcome().map_or(std::ptr::null_mut(), give)) }
 }
 
 /// A copy of `session`; NULL if `session` is NULL.
@@ -315,11 +298,7 @@ pub unsafe extern "C" fn safeconv_session_outcome(
 pub unsafe extern "C" fn safeconv_session_clone(
     session: *const SafeconvSession,
 ) -> *mut SafeconvSession {
-    read(session, std::ptr::null_mut(), |s| {
-        boxed(SafeconvSession {
-            session: s.session.clone(),
-        })
-    })
+    ffi_boundary! { Ok(give(arg!(session).clone())) }
 }
 
 /// Frees a session. NULL is accepted and ignored. Does not cancel anything.
@@ -330,11 +309,11 @@ pub unsafe extern "C" fn safeconv_session_clone(
 /// Threads: any thread, once no other thread uses it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_session_free(session: *mut SafeconvSession) {
-    if session.is_null() {
-        return;
+    ffi_boundary! {
+        // SAFETY: the caller hands back a handle this library gave out, not yet freed.
+        unsafe { free(session) };
+        Ok(())
     }
-    // SAFETY: the caller hands back ownership of a handle made by Box::into_raw.
-    panic::value((), || drop(unsafe { Box::from_raw(session) }));
 }
 
 /// The final status (`SAFECONV_STATUS_UNKNOWN` if `outcome` is NULL).
@@ -346,9 +325,7 @@ pub unsafe extern "C" fn safeconv_session_free(session: *mut SafeconvSession) {
 pub unsafe extern "C" fn safeconv_outcome_status(
     outcome: *const SafeconvOutcome,
 ) -> SafeconvStatus {
-    read(outcome, SafeconvStatus::SAFECONV_STATUS_UNKNOWN, |o| {
-        (&o.outcome.status()).into()
-    })
+    ffi_boundary! { Ok(SafeconvStatus::from(&arg!(outcome).status())) }
 }
 
 /// Whether the caller is verified (false if `outcome` is NULL).
@@ -358,7 +335,7 @@ pub unsafe extern "C" fn safeconv_outcome_status(
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_outcome_is_success(outcome: *const SafeconvOutcome) -> bool {
-    read(outcome, false, |o| matches!(o.outcome, Outcome::Success(_)))
+    ffi_boundary! { Ok(matches!(arg!(outcome), Outcome::Success(_))) }
 }
 
 /// The verified subject on success; NULL otherwise (or if `outcome` is NULL).
@@ -371,13 +348,7 @@ pub unsafe extern "C" fn safeconv_outcome_is_success(outcome: *const SafeconvOut
 pub unsafe extern "C" fn safeconv_outcome_subject(
     outcome: *const SafeconvOutcome,
 ) -> *mut SafeconvSubject {
-    read(outcome, std::ptr::null_mut(), |o| {
-        o.outcome.subject().map_or(std::ptr::null_mut(), |subject| {
-            boxed(SafeconvSubject {
-                subject: subject.clone(),
-            })
-        })
-    })
+    ffi_boundary! { Ok(arg!(outcome).subject().cloned().map_or(std::ptr::null_mut(), give)) }
 }
 
 /// Signicat's error code for a failed session (`SAFECONV_STATUS_ERROR` or `_INVALID`, e.g.
@@ -391,12 +362,14 @@ pub unsafe extern "C" fn safeconv_outcome_subject(
 pub unsafe extern "C" fn safeconv_outcome_error_code(
     outcome: *const SafeconvOutcome,
 ) -> *mut c_char {
-    read(outcome, std::ptr::null_mut(), |o| match &o.outcome {
-        Outcome::Failed {
-            error: Some(error), ..
-        } => to_c_opt(error.code.as_deref()),
-        _ => std::ptr::null_mut(),
-    })
+    ffi_boundary! {
+        Ok(match arg!(outcome) {
+            Outcome::Failed {
+                error: Some(error), ..
+            } => to_c_opt(error.code.as_deref()),
+            _ => std::ptr::null_mut(),
+        })
+    }
 }
 
 /// Signicat's description of why a session failed (its `detail`, else its `title`); NULL
@@ -410,12 +383,14 @@ pub unsafe extern "C" fn safeconv_outcome_error_code(
 pub unsafe extern "C" fn safeconv_outcome_error_detail(
     outcome: *const SafeconvOutcome,
 ) -> *mut c_char {
-    read(outcome, std::ptr::null_mut(), |o| match &o.outcome {
-        Outcome::Failed {
-            error: Some(error), ..
-        } => to_c_opt(error.detail.as_deref().or(error.title.as_deref())),
-        _ => std::ptr::null_mut(),
-    })
+    ffi_boundary! {
+        Ok(match arg!(outcome) {
+            Outcome::Failed {
+                error: Some(error), ..
+            } => to_c_opt(error.detail.as_deref().or(error.title.as_deref())),
+            _ => std::ptr::null_mut(),
+        })
+    }
 }
 
 /// A copy of `outcome`; NULL if `outcome` is NULL.
@@ -428,11 +403,7 @@ pub unsafe extern "C" fn safeconv_outcome_error_detail(
 pub unsafe extern "C" fn safeconv_outcome_clone(
     outcome: *const SafeconvOutcome,
 ) -> *mut SafeconvOutcome {
-    read(outcome, std::ptr::null_mut(), |o| {
-        boxed(SafeconvOutcome {
-            outcome: o.outcome.clone(),
-        })
-    })
+    ffi_boundary! { Ok(give(arg!(outcome).clone())) }
 }
 
 /// Frees an outcome. NULL is accepted and ignored.
@@ -442,11 +413,11 @@ pub unsafe extern "C" fn safeconv_outcome_clone(
 /// Threads: any thread, once no other thread uses it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_outcome_free(outcome: *mut SafeconvOutcome) {
-    if outcome.is_null() {
-        return;
+    ffi_boundary! {
+        // SAFETY: the caller hands back a handle this library gave out, not yet freed.
+        unsafe { free(outcome) };
+        Ok(())
     }
-    // SAFETY: the caller hands back ownership of a handle made by Box::into_raw.
-    panic::value((), || drop(unsafe { Box::from_raw(outcome) }));
 }
 
 /// The full name (e.g. `"Kari Nordmann"`). NULL when absent or if `subject` is NULL.
@@ -457,9 +428,7 @@ pub unsafe extern "C" fn safeconv_outcome_free(outcome: *mut SafeconvOutcome) {
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_subject_name(subject: *const SafeconvSubject) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(s.subject.name.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(subject).name.as_deref())) }
 }
 
 /// The given name. NULL when absent or if `subject` is NULL.
@@ -472,9 +441,7 @@ pub unsafe extern "C" fn safeconv_subject_name(subject: *const SafeconvSubject) 
 pub unsafe extern "C" fn safeconv_subject_first_name(
     subject: *const SafeconvSubject,
 ) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(s.subject.first_name.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(subject).first_name.as_deref())) }
 }
 
 /// The middle name. NULL when absent or if `subject` is NULL.
@@ -487,9 +454,7 @@ pub unsafe extern "C" fn safeconv_subject_first_name(
 pub unsafe extern "C" fn safeconv_subject_middle_name(
     subject: *const SafeconvSubject,
 ) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(s.subject.middle_name.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(subject).middle_name.as_deref())) }
 }
 
 /// The family name. NULL when absent or if `subject` is NULL.
@@ -502,9 +467,7 @@ pub unsafe extern "C" fn safeconv_subject_middle_name(
 pub unsafe extern "C" fn safeconv_subject_last_name(
     subject: *const SafeconvSubject,
 ) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(s.subject.last_name.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(subject).last_name.as_deref())) }
 }
 
 /// The date of birth, `YYYY-MM-DD`. NULL when absent or if `subject` is NULL.
@@ -517,9 +480,7 @@ pub unsafe extern "C" fn safeconv_subject_last_name(
 pub unsafe extern "C" fn safeconv_subject_date_of_birth(
     subject: *const SafeconvSubject,
 ) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(s.subject.date_of_birth.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(subject).date_of_birth.as_deref())) }
 }
 
 /// The e-mail address. NULL when absent or if `subject` is NULL.
@@ -530,9 +491,7 @@ pub unsafe extern "C" fn safeconv_subject_date_of_birth(
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_subject_email(subject: *const SafeconvSubject) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(s.subject.email.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(subject).email.as_deref())) }
 }
 
 /// Signicat's subject id. NULL when absent or if `subject` is NULL.
@@ -543,9 +502,7 @@ pub unsafe extern "C" fn safeconv_subject_email(subject: *const SafeconvSubject)
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_subject_id(subject: *const SafeconvSubject) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(s.subject.id.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(subject).id.as_deref())) }
 }
 
 /// The identity provider's id for the person (BankID's PID). NULL when absent or if `subject` is NULL.
@@ -556,9 +513,7 @@ pub unsafe extern "C" fn safeconv_subject_id(subject: *const SafeconvSubject) ->
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_subject_idp_id(subject: *const SafeconvSubject) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(s.subject.idp_id.as_deref())
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(subject).idp_id.as_deref())) }
 }
 
 /// The national identity number itself. Do not log it. NULL when absent or if `subject` is NULL.
@@ -569,9 +524,7 @@ pub unsafe extern "C" fn safeconv_subject_idp_id(subject: *const SafeconvSubject
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_subject_nin(subject: *const SafeconvSubject) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(s.subject.nin.as_ref().map(|n| n.value.as_str()))
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(subject).nin.as_ref().map(|n| n.value.as_str()))) }
 }
 
 /// The country that issued the national identity number (e.g. `"NO"`). NULL when absent or if `subject` is NULL.
@@ -584,14 +537,10 @@ pub unsafe extern "C" fn safeconv_subject_nin(subject: *const SafeconvSubject) -
 pub unsafe extern "C" fn safeconv_subject_nin_issuing_country(
     subject: *const SafeconvSubject,
 ) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(
-            s.subject
-                .nin
-                .as_ref()
-                .and_then(|n| n.issuing_country.as_deref()),
-        )
-    })
+    ffi_boundary! {
+        let nin = arg!(subject).nin.as_ref();
+        Ok(to_c_opt(nin.and_then(|n| n.issuing_country.as_deref())))
+    }
 }
 
 /// The kind of national identity number as Signicat names it (e.g. `"BIRTH"`). NULL when absent or if `subject` is NULL.
@@ -602,9 +551,7 @@ pub unsafe extern "C" fn safeconv_subject_nin_issuing_country(
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_subject_nin_type(subject: *const SafeconvSubject) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c_opt(s.subject.nin.as_ref().and_then(|n| n.kind.as_deref()))
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(subject).nin.as_ref().and_then(|n| n.kind.as_deref()))) }
 }
 
 /// Every other attribute the identity provider returned, as a JSON object (e.g.
@@ -618,9 +565,10 @@ pub unsafe extern "C" fn safeconv_subject_nin_type(subject: *const SafeconvSubje
 pub unsafe extern "C" fn safeconv_subject_extra_json(
     subject: *const SafeconvSubject,
 ) -> *mut c_char {
-    read(subject, std::ptr::null_mut(), |s| {
-        to_c(&serde_json::to_string(&s.subject.extra).unwrap_or_else(|_| "{}".to_owned()))
-    })
+    ffi_boundary! {
+        let extra = serde_json::to_string(&arg!(subject).extra);
+        Ok(to_c(&extra.unwrap_or_else(|_| "{}".to_owned())))
+    }
 }
 
 /// A copy of `subject`; NULL if `subject` is NULL.
@@ -633,11 +581,7 @@ pub unsafe extern "C" fn safeconv_subject_extra_json(
 pub unsafe extern "C" fn safeconv_subject_clone(
     subject: *const SafeconvSubject,
 ) -> *mut SafeconvSubject {
-    read(subject, std::ptr::null_mut(), |s| {
-        boxed(SafeconvSubject {
-            subject: s.subject.clone(),
-        })
-    })
+    ffi_boundary! { Ok(give(arg!(subject).clone())) }
 }
 
 /// Frees a subject. NULL is accepted and ignored.
@@ -647,9 +591,9 @@ pub unsafe extern "C" fn safeconv_subject_clone(
 /// Threads: any thread, once no other thread uses it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_subject_free(subject: *mut SafeconvSubject) {
-    if subject.is_null() {
-        return;
+    ffi_boundary! {
+        // SAFETY: the caller hands back a handle this library gave out, not yet freed.
+        unsafe { free(subject) };
+        Ok(())
     }
-    // SAFETY: the caller hands back ownership of a handle made by Box::into_raw.
-    panic::value((), || drop(unsafe { Box::from_raw(subject) }));
 }

@@ -1,50 +1,19 @@
-//! Strings across the boundary: reading C arguments (NULL and UTF-8 checked) and handing out
-//! owned copies that C frees with `safeconv_string_free`.
+//! Strings handed to C: owned copies that C frees with `safeconv_string_free`, and statics.
+//! (Reading string arguments is `arg!`, in `handle.rs`.)
 
-use std::ffi::{CStr, CString, c_char};
+use std::ffi::{CString, c_char};
+use std::sync::OnceLock;
 
-use super::panic;
-use super::result::SafeconvError;
+use super::boundary::ffi_boundary;
 
-/// Reads a required string argument.
-///
-/// # Safety
-/// `ptr` is NULL or points to a NUL-terminated string that stays valid for `'a`.
-pub(crate) unsafe fn read_str<'a>(
-    ptr: *const c_char,
-    name: &str,
-) -> Result<&'a str, SafeconvError> {
-    if ptr.is_null() {
-        return Err(SafeconvError::null_argument(name));
-    }
-    // SAFETY: not NULL, and the caller promises a NUL-terminated string.
-    let text = unsafe { CStr::from_ptr(ptr) };
-    text.to_str().map_err(|_| SafeconvError::invalid_utf8(name))
+/// `text` as a C string. A NUL inside (which C cannot represent) becomes U+FFFD.
+pub(crate) fn c_string(text: &str) -> CString {
+    CString::new(text.replace('\0', "\u{fffd}")).unwrap_or_default()
 }
 
-/// Reads an optional string argument (NULL is `None`).
-///
-/// # Safety
-/// As [`read_str`].
-pub(crate) unsafe fn read_opt_str<'a>(
-    ptr: *const c_char,
-    name: &str,
-) -> Result<Option<&'a str>, SafeconvError> {
-    if ptr.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: forwarded from the caller.
-    unsafe { read_str(ptr, name) }.map(Some)
-}
-
-/// An owned C copy of `text`. A NUL inside (which C cannot represent) becomes U+FFFD.
+/// An owned C copy of `text`, for C to free with `safeconv_string_free`.
 pub(crate) fn to_c(text: &str) -> *mut c_char {
-    let owned = if text.contains('\0') {
-        text.replace('\0', "\u{fffd}")
-    } else {
-        text.to_owned()
-    };
-    CString::new(owned).map_or(std::ptr::null_mut(), CString::into_raw)
+    c_string(text).into_raw()
 }
 
 /// [`to_c`], or NULL for `None`.
@@ -58,6 +27,20 @@ pub(crate) fn static_c(text: &'static str) -> *const c_char {
     text.as_ptr().cast()
 }
 
+/// A `const char *` look-up: entry `index` of a table of names made once (from the core's own
+/// spellings) and kept for the life of the process; NULL when there is no such entry.
+pub(crate) fn look_up<T>(
+    table: &'static OnceLock<Vec<CString>>,
+    entries: &[T],
+    name: impl Fn(&T) -> String,
+    index: Option<usize>,
+) -> *const c_char {
+    let names = table.get_or_init(|| entries.iter().map(|e| c_string(&name(e))).collect());
+    index
+        .and_then(|i| names.get(i))
+        .map_or(std::ptr::null(), |n| n.as_ptr())
+}
+
 /// Frees a string returned by this library (any `char *` result). NULL is accepted and
 /// ignored.
 ///
@@ -67,30 +50,19 @@ pub(crate) fn static_c(text: &'static str) -> *const c_char {
 /// Threads: any thread, once no other thread uses it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_string_free(string: *mut c_char) {
-    if string.is_null() {
-        return;
+    ffi_boundary! {
+        if !string.is_null() {
+            // SAFETY: the caller hands back a pointer made by CString::into_raw.
+            drop(unsafe { CString::from_raw(string) });
+        }
+        Ok(())
     }
-    // SAFETY: the caller hands back a pointer made by CString::into_raw.
-    panic::value((), || drop(unsafe { CString::from_raw(string) }));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ffi::result::SafeconvResult;
-
-    #[test]
-    fn arguments_are_checked() {
-        let err = unsafe { read_str(std::ptr::null(), "nin") }.unwrap_err();
-        assert_eq!(err.result, SafeconvResult::SAFECONV_NULL_ARGUMENT);
-        let bad = b"\xff\xfe\0";
-        let err = unsafe { read_str(bad.as_ptr().cast(), "nin") }.unwrap_err();
-        assert_eq!(err.result, SafeconvResult::SAFECONV_INVALID_UTF8);
-        assert_eq!(
-            unsafe { read_opt_str(std::ptr::null(), "x") }.unwrap(),
-            None
-        );
-    }
+    use std::ffi::CStr;
 
     #[test]
     fn inner_nuls_do_not_lose_the_string() {

@@ -84,6 +84,12 @@ void sleep_ms(int64_t ms) {
     }
 }
 
+int64_t time_bound_ms(int64_t ms) {
+    const char *scale = getenv("SAFECONV_C_TIME_SCALE");
+    long factor = scale ? strtol(scale, NULL, 10) : 1;
+    return ms * (factor > 0 ? factor : 1);
+}
+
 /* ---- the emulator ---- */
 
 const char *emulator_url(void) {

@@ -72,6 +72,10 @@ bool on_main_thread(void);
 int64_t now_ms(void);
 void sleep_ms(int64_t ms);
 
+/* A latency bound for this run: `ms` times $SAFECONV_C_TIME_SCALE (default 1). Only the run
+ * under Valgrind, which slows every instruction down, sets a scale. */
+int64_t time_bound_ms(int64_t ms);
+
 /* ---- the emulator ---- */
 
 /* The emulator's base URL (SAFECONV_EMULATOR_URL). */

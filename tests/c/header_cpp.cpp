@@ -17,6 +17,9 @@ static_assert(SAFECONV_OK == 0 && SAFECONV_PROTOCOL == 8 && SAFECONV_NULL_ARGUME
               "stable result numbers");
 static_assert(SAFECONV_STATUS_SUCCESS == 3 && SAFECONV_STATUS_INVALID == 8, "stable statuses");
 static_assert(std::is_same<SafeconvOperationId, uint64_t>::value, "operation ids are 64-bit");
+static_assert(std::is_same<std::underlying_type<SafeconvLogLevel>::type, uint32_t>::value &&
+                  SAFECONV_LOG_ERROR == 1 && SAFECONV_LOG_TRACE == 5,
+              "log levels are uint32_t with stable numbers");
 
 static void status_cb(void *, const SafeconvSession *) {}
 static void outcome_cb(void *, SafeconvResult, SafeconvOutcome *outcome, const SafeconvError *) {
@@ -25,11 +28,15 @@ static void outcome_cb(void *, SafeconvResult, SafeconvOutcome *outcome, const S
 static void token_cb(void *, SafeconvTokenRequest *request) {
     safeconv_token_request_set_error(request, "none", nullptr);
 }
+static void log_cb(void *, const SafeconvLogRecord *record) {
+    std::fprintf(stderr, "%s %s\n", safeconv_log_level_name(record->level), record->message);
+}
 
 int main() {
     SafeconvStatusCallback s = status_cb;
     SafeconvOutcomeCallback o = outcome_cb;
     SafeconvTokenCallback t = token_cb;
+    SafeconvLogCallback l = log_cb;
     (void)s;
     (void)o;
 
@@ -41,7 +48,9 @@ int main() {
     ok = ok && safeconv_nin_check("01018010018", 0, &kind, nullptr) == SAFECONV_OK &&
          kind == SAFECONV_NIN_KIND_BIRTH_NUMBER &&
          std::strcmp(safeconv_nin_kind_code(kind), "fnr") == 0 &&
-         safeconv_abi_version() == SAFECONV_ABI_VERSION;
+         safeconv_abi_version() == SAFECONV_ABI_VERSION &&
+         safeconv_set_log_callback(l, nullptr, nullptr, SAFECONV_LOG_WARN) == SAFECONV_OK &&
+         safeconv_set_log_callback(nullptr, nullptr, nullptr, 0) == SAFECONV_OK;
     std::printf("%s - the header as C++17\n", ok ? "ok" : "not ok");
     std::printf("%d passed, %d failed\n", ok ? 1 : 0, ok ? 0 : 1);
     return ok ? 0 : 1;

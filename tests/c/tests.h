@@ -32,7 +32,11 @@
     X(test_free_client_during_a_blocking_wait)       \
     X(test_free_in_any_order)                        \
     X(test_token_callback_supplies_tokens)           \
-    X(test_token_callback_errors)
+    X(test_token_callback_errors)                    \
+    X(test_start_abandoned_after_its_create_was_sent) \
+    X(test_cancel_session_stops_a_blocking_wait_at_once) \
+    X(test_aborted_spelling_ends_a_wait_as_abort)    \
+    X(test_log_callback_filtered_and_masked)
 
 #define X(name) void name(void);
 ALL_TESTS

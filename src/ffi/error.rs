@@ -1,11 +1,14 @@
-//! Result numbers, error details, and the per-thread last error.
+//! Result numbers, error details (a core `ErrorReport` with its result number), and the
+//! per-thread last error.
 
 use std::cell::RefCell;
-use std::ffi::c_char;
+use std::ffi::{CString, c_char};
+use std::sync::OnceLock;
 
-use super::panic;
-use super::strings::{to_c, to_c_opt};
-use crate::error::{Error, TransportErrorKind};
+use super::boundary::ffi_boundary;
+use super::handle::{arg, free, give, handle};
+use super::strings::{look_up, to_c, to_c_opt};
+use crate::{Error, ErrorKind, ErrorReport, TransportErrorKind};
 
 /// What a `safeconv_*` function returned. The numbers are stable: a value is never renumbered
 /// or reused, and new values may be added (treat an unknown one as a failure).
@@ -80,27 +83,6 @@ impl SafeconvResult {
         SafeconvResult::SAFECONV_NO_SUCH_OPERATION,
         SafeconvResult::SAFECONV_RUNTIME,
     ];
-
-    fn name(self) -> &'static str {
-        match self {
-            SafeconvResult::SAFECONV_OK => "SAFECONV_OK\0",
-            SafeconvResult::SAFECONV_INVALID_INPUT => "SAFECONV_INVALID_INPUT\0",
-            SafeconvResult::SAFECONV_INVALID_NIN => "SAFECONV_INVALID_NIN\0",
-            SafeconvResult::SAFECONV_AUTHENTICATION => "SAFECONV_AUTHENTICATION\0",
-            SafeconvResult::SAFECONV_API => "SAFECONV_API\0",
-            SafeconvResult::SAFECONV_TRANSPORT_TIMEOUT => "SAFECONV_TRANSPORT_TIMEOUT\0",
-            SafeconvResult::SAFECONV_TRANSPORT_CONNECT => "SAFECONV_TRANSPORT_CONNECT\0",
-            SafeconvResult::SAFECONV_TRANSPORT_CONNECTION => "SAFECONV_TRANSPORT_CONNECTION\0",
-            SafeconvResult::SAFECONV_PROTOCOL => "SAFECONV_PROTOCOL\0",
-            SafeconvResult::SAFECONV_NULL_ARGUMENT => "SAFECONV_NULL_ARGUMENT\0",
-            SafeconvResult::SAFECONV_INVALID_UTF8 => "SAFECONV_INVALID_UTF8\0",
-            SafeconvResult::SAFECONV_PANIC => "SAFECONV_PANIC\0",
-            SafeconvResult::SAFECONV_WRONG_THREAD => "SAFECONV_WRONG_THREAD\0",
-            SafeconvResult::SAFECONV_CANCELLED => "SAFECONV_CANCELLED\0",
-            SafeconvResult::SAFECONV_NO_SUCH_OPERATION => "SAFECONV_NO_SUCH_OPERATION\0",
-            SafeconvResult::SAFECONV_RUNTIME => "SAFECONV_RUNTIME\0",
-        }
-    }
 }
 
 /// The details of a failure: result number, message, and what the server said.
@@ -109,117 +91,114 @@ impl SafeconvResult {
 /// `safeconv_error_clone`, or borrowed as the `const SafeconvError *` handed to a completion
 /// callback. Immutable, so a copy may be read from any thread; free copies with
 /// `safeconv_error_free`. Messages never contain a national identity number, secret or token.
-#[derive(Clone, Debug, PartialEq)]
 pub struct SafeconvError {
-    pub(crate) result: SafeconvResult,
-    message: String,
-    code: Option<String>,
-    field: Option<String>,
-    http_status: u16,
-    trace_id: Option<String>,
-    transient: bool,
-    retry_after_ms: u64,
+    _private: [u8; 0],
 }
 
-impl SafeconvError {
-    /// An error of the C layer itself.
-    pub(crate) fn bridge(
-        result: SafeconvResult,
-        message: impl Into<String>,
-        field: Option<&str>,
-    ) -> Self {
-        SafeconvError {
+handle!(SafeconvError => Failure, Owned);
+
+/// What a `SafeconvError` is in Rust: the core's report (boxed: failures travel in every
+/// `Result` of the bridge) and the result number C sees.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Failure {
+    pub(crate) result: SafeconvResult,
+    pub(crate) report: Box<ErrorReport>,
+}
+
+impl Failure {
+    /// A failure of the C layer itself (a panic, a wrong thread, no runtime), which no core
+    /// error describes. The report's `kind` is not visible to C; the result number is.
+    pub(crate) fn bridge(result: SafeconvResult, message: impl Into<String>) -> Self {
+        Failure {
             result,
-            message: message.into(),
-            code: None,
-            field: field.map(str::to_owned),
-            http_status: 0,
-            trace_id: None,
-            transient: false,
-            retry_after_ms: 0,
+            report: Box::new(ErrorReport {
+                kind: ErrorKind::InvalidInput,
+                message: message.into(),
+                field: None,
+                code: None,
+                http_status: None,
+                trace_id: None,
+                transient: false,
+                retry_after: None,
+                title: None,
+                detail: None,
+                invalid_params: Vec::new(),
+            }),
+        }
+    }
+
+    /// A refused argument, named as in the header, with a result number of the C layer.
+    fn argument(result: SafeconvResult, name: &str, reason: &str) -> Self {
+        Failure {
+            result,
+            report: Box::new(Error::invalid_input(name, reason).report()),
         }
     }
 
     pub(crate) fn null_argument(name: &str) -> Self {
-        Self::bridge(
+        Self::argument(
             SafeconvResult::SAFECONV_NULL_ARGUMENT,
-            format!("argument `{name}` must not be NULL"),
-            Some(name),
+            name,
+            "must not be NULL",
         )
     }
 
     pub(crate) fn invalid_utf8(name: &str) -> Self {
-        Self::bridge(
+        Self::argument(
             SafeconvResult::SAFECONV_INVALID_UTF8,
-            format!("argument `{name}` is not valid UTF-8"),
-            Some(name),
+            name,
+            "is not valid UTF-8",
         )
     }
 
-    pub(crate) fn cancelled(message: impl Into<String>) -> Self {
-        Self::bridge(SafeconvResult::SAFECONV_CANCELLED, message, None)
+    pub(crate) fn no_such_operation(op_id: u64) -> Self {
+        Self::argument(
+            SafeconvResult::SAFECONV_NO_SUCH_OPERATION,
+            "op_id",
+            &format!("operation {op_id} is not running on this client"),
+        )
     }
 }
 
-impl From<Error> for SafeconvError {
+impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let message = error.to_string();
-        let mut details = SafeconvError {
-            result: SafeconvResult::SAFECONV_OK,
-            message,
-            code: None,
-            field: None,
-            http_status: error.http_status().unwrap_or(0),
-            trace_id: error.trace_id().map(str::to_owned),
-            transient: error.is_transient(),
-            retry_after_ms: error
-                .retry_after()
-                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        let report = Box::new(error.report());
+        let result = match report.kind {
+            ErrorKind::InvalidInput => SafeconvResult::SAFECONV_INVALID_INPUT,
+            ErrorKind::InvalidNin => SafeconvResult::SAFECONV_INVALID_NIN,
+            ErrorKind::Authentication => SafeconvResult::SAFECONV_AUTHENTICATION,
+            ErrorKind::Api => SafeconvResult::SAFECONV_API,
+            ErrorKind::Transport(TransportErrorKind::Timeout) => {
+                SafeconvResult::SAFECONV_TRANSPORT_TIMEOUT
+            }
+            ErrorKind::Transport(TransportErrorKind::Connect) => {
+                SafeconvResult::SAFECONV_TRANSPORT_CONNECT
+            }
+            ErrorKind::Transport(TransportErrorKind::Connection) => {
+                SafeconvResult::SAFECONV_TRANSPORT_CONNECTION
+            }
+            ErrorKind::Protocol => SafeconvResult::SAFECONV_PROTOCOL,
+            ErrorKind::Cancelled => SafeconvResult::SAFECONV_CANCELLED,
         };
-        details.result = match error {
-            Error::InvalidInput { field, .. } => {
-                details.field = Some(field);
-                SafeconvResult::SAFECONV_INVALID_INPUT
-            }
-            Error::InvalidNin(reason) => {
-                details.code = Some(reason.code().to_owned());
-                SafeconvResult::SAFECONV_INVALID_NIN
-            }
-            Error::Authentication { error, .. } => {
-                details.code = Some(error);
-                SafeconvResult::SAFECONV_AUTHENTICATION
-            }
-            Error::Api(api) => {
-                details.code = api.code;
-                SafeconvResult::SAFECONV_API
-            }
-            Error::Transport { kind, .. } => match kind {
-                TransportErrorKind::Timeout => SafeconvResult::SAFECONV_TRANSPORT_TIMEOUT,
-                TransportErrorKind::Connect => SafeconvResult::SAFECONV_TRANSPORT_CONNECT,
-                TransportErrorKind::Connection => SafeconvResult::SAFECONV_TRANSPORT_CONNECTION,
-            },
-            Error::Protocol { .. } => SafeconvResult::SAFECONV_PROTOCOL,
-            Error::Cancelled { .. } => SafeconvResult::SAFECONV_CANCELLED,
-        };
-        details
+        Failure { result, report }
     }
 }
 
 thread_local! {
-    static LAST_ERROR: RefCell<Option<SafeconvError>> = const { RefCell::new(None) };
+    static LAST_ERROR: RefCell<Option<Failure>> = const { RefCell::new(None) };
 }
 
 /// Replaces the calling thread's last error (`None`: the last call succeeded).
-pub(crate) fn set_last_error(error: Option<SafeconvError>) {
+pub(crate) fn set_last_error(failure: Option<Failure>) {
     // During thread teardown the slot may be gone; there is nobody left to read it then.
     let _ = LAST_ERROR.try_with(|slot| {
         if let Ok(mut slot) = slot.try_borrow_mut() {
-            *slot = error;
+            *slot = failure;
         }
     });
 }
 
-fn last_error_copy() -> Option<SafeconvError> {
+fn last_error() -> Option<Failure> {
     LAST_ERROR
         .try_with(|slot| slot.try_borrow().ok().and_then(|e| e.clone()))
         .ok()
@@ -227,12 +206,12 @@ fn last_error_copy() -> Option<SafeconvError> {
 }
 
 pub(crate) fn last_error_result() -> SafeconvResult {
-    last_error_copy().map_or(SafeconvResult::SAFECONV_OK, |e| e.result)
+    last_error().map_or(SafeconvResult::SAFECONV_OK, |e| e.result)
 }
 
 #[cfg(test)]
-pub(crate) fn take_last_error_message() -> Option<String> {
-    last_error_copy().map(|e| e.message)
+pub(crate) fn last_error_message() -> Option<String> {
+    last_error().map(|e| e.report.message)
 }
 
 /// The name of a result number, e.g. `"SAFECONV_INVALID_NIN"`, or NULL for a number this
@@ -241,12 +220,11 @@ pub(crate) fn take_last_error_message() -> Option<String> {
 /// Ownership: a static string; never free it. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn safeconv_result_name(result: u32) -> *const c_char {
-    panic::value(std::ptr::null(), || {
-        SafeconvResult::ALL
-            .iter()
-            .find(|r| **r as u32 == result)
-            .map_or(std::ptr::null(), |r| r.name().as_ptr().cast())
-    })
+    static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
+    ffi_boundary! {
+        let index = SafeconvResult::ALL.iter().position(|r| *r as u32 == result);
+        Ok(look_up(&NAMES, &SafeconvResult::ALL, |r| format!("{r:?}"), index))
+    }
 }
 
 /// The result of the calling thread's last call that returns a `SafeconvResult`
@@ -256,7 +234,7 @@ pub extern "C" fn safeconv_result_name(result: u32) -> *const c_char {
 /// operation's result.
 #[unsafe(no_mangle)]
 pub extern "C" fn safeconv_last_error_result() -> SafeconvResult {
-    panic::value(SafeconvResult::SAFECONV_PANIC, last_error_result)
+    ffi_boundary! { Ok(last_error_result()) }
 }
 
 /// The message of the calling thread's last error, or NULL if its last call succeeded.
@@ -265,9 +243,7 @@ pub extern "C" fn safeconv_last_error_result() -> SafeconvResult {
 /// Thread rules: each thread has its own last error.
 #[unsafe(no_mangle)]
 pub extern "C" fn safeconv_last_error_message() -> *mut c_char {
-    panic::value(std::ptr::null_mut(), || {
-        last_error_copy().map_or(std::ptr::null_mut(), |e| to_c(&e.message))
-    })
+    ffi_boundary! { Ok(last_error().map_or(std::ptr::null_mut(), |e| to_c(&e.report.message))) }
 }
 
 /// A copy of the calling thread's last error with every detail, or NULL if its last call
@@ -276,22 +252,7 @@ pub extern "C" fn safeconv_last_error_message() -> *mut c_char {
 /// Ownership: the caller frees it with `safeconv_error_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn safeconv_last_error() -> *mut SafeconvError {
-    panic::value(std::ptr::null_mut(), || {
-        last_error_copy().map_or(std::ptr::null_mut(), |e| Box::into_raw(Box::new(e)))
-    })
-}
-
-/// Reads a field of an error handle, or gives `fallback` for NULL.
-fn with_error<T>(
-    error: *const SafeconvError,
-    fallback: T,
-    read: impl FnOnce(&SafeconvError) -> T,
-) -> T {
-    // SAFETY: the caller promises `error` is NULL or a live handle from this library.
-    match unsafe { error.as_ref() } {
-        Some(error) => read(error),
-        None => fallback,
-    }
+    ffi_boundary! { Ok(last_error().map_or(std::ptr::null_mut(), give)) }
 }
 
 /// The result number of an error (`SAFECONV_NULL_ARGUMENT` if `error` is NULL).
@@ -300,9 +261,7 @@ fn with_error<T>(
 /// `error` is NULL or a live `SafeconvError`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_error_result(error: *const SafeconvError) -> SafeconvResult {
-    panic::value(SafeconvResult::SAFECONV_PANIC, || {
-        with_error(error, SafeconvResult::SAFECONV_NULL_ARGUMENT, |e| e.result)
-    })
+    ffi_boundary! { Ok(arg!(error).result) }
 }
 
 /// A human-readable message, without any NIN, secret or token; NULL if `error` is NULL.
@@ -313,15 +272,15 @@ pub unsafe extern "C" fn safeconv_error_result(error: *const SafeconvError) -> S
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_error_message(error: *const SafeconvError) -> *mut c_char {
-    panic::value(std::ptr::null_mut(), || {
-        with_error(error, std::ptr::null_mut(), |e| to_c(&e.message))
-    })
+    ffi_boundary! { Ok(to_c(&arg!(error).report.message)) }
 }
 
 /// The machine-readable code, or NULL when there is none (or `error` is NULL):
 /// Signicat's `code` for `SAFECONV_API` (e.g. `"invalid_request_parameter"`), the OAuth
-/// `error` for `SAFECONV_AUTHENTICATION` (e.g. `"invalid_client"`), the reason's code for
-/// `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`).
+/// `error` for `SAFECONV_AUTHENTICATION` (e.g. `"invalid_client"`, or
+/// `"token_provider_failed"` when the token callback gave no answer), the reason's code for
+/// `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`), and `"timeout"`, `"connect"` or
+/// `"connection"` for the `SAFECONV_TRANSPORT_*` results.
 ///
 /// # Safety
 /// `error` is NULL or a live `SafeconvError`. The caller frees the string with
@@ -329,14 +288,12 @@ pub unsafe extern "C" fn safeconv_error_message(error: *const SafeconvError) -> 
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_error_code(error: *const SafeconvError) -> *mut c_char {
-    panic::value(std::ptr::null_mut(), || {
-        with_error(error, std::ptr::null_mut(), |e| to_c_opt(e.code.as_deref()))
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(error).report.code.as_deref())) }
 }
 
 /// The refused field or argument, for `SAFECONV_INVALID_INPUT` (a configuration field such
-/// as `"account_id"`), `SAFECONV_NULL_ARGUMENT` and `SAFECONV_INVALID_UTF8` (the parameter's
-/// name); NULL otherwise or if `error` is NULL.
+/// as `"account_id"`), `SAFECONV_INVALID_NIN` (`"nin"`), `SAFECONV_NULL_ARGUMENT` and
+/// `SAFECONV_INVALID_UTF8` (the parameter's name); NULL otherwise or if `error` is NULL.
 ///
 /// # Safety
 /// `error` is NULL or a live `SafeconvError`. The caller frees the string with
@@ -344,11 +301,7 @@ pub unsafe extern "C" fn safeconv_error_code(error: *const SafeconvError) -> *mu
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_error_field(error: *const SafeconvError) -> *mut c_char {
-    panic::value(std::ptr::null_mut(), || {
-        with_error(error, std::ptr::null_mut(), |e| {
-            to_c_opt(e.field.as_deref())
-        })
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(error).report.field.as_deref())) }
 }
 
 /// The HTTP status the server answered with, or 0 if it did not answer (or `error` is NULL).
@@ -358,7 +311,7 @@ pub unsafe extern "C" fn safeconv_error_field(error: *const SafeconvError) -> *m
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_error_http_status(error: *const SafeconvError) -> u16 {
-    panic::value(0, || with_error(error, 0, |e| e.http_status))
+    ffi_boundary! { Ok(arg!(error).report.http_status.unwrap_or(0)) }
 }
 
 /// Signicat's `traceId` (quote it to Signicat support), or NULL if the server gave none.
@@ -369,11 +322,7 @@ pub unsafe extern "C" fn safeconv_error_http_status(error: *const SafeconvError)
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_error_trace_id(error: *const SafeconvError) -> *mut c_char {
-    panic::value(std::ptr::null_mut(), || {
-        with_error(error, std::ptr::null_mut(), |e| {
-            to_c_opt(e.trace_id.as_deref())
-        })
-    })
+    ffi_boundary! { Ok(to_c_opt(arg!(error).report.trace_id.as_deref())) }
 }
 
 /// Whether trying the same call again later may succeed (timeouts, connection failures,
@@ -384,7 +333,7 @@ pub unsafe extern "C" fn safeconv_error_trace_id(error: *const SafeconvError) ->
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_error_is_transient(error: *const SafeconvError) -> bool {
-    panic::value(false, || with_error(error, false, |e| e.transient))
+    ffi_boundary! { Ok(arg!(error).report.transient) }
 }
 
 /// How long the server asked to wait before trying again (`Retry-After`), in milliseconds;
@@ -395,7 +344,10 @@ pub unsafe extern "C" fn safeconv_error_is_transient(error: *const SafeconvError
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_error_retry_after_ms(error: *const SafeconvError) -> u64 {
-    panic::value(0, || with_error(error, 0, |e| e.retry_after_ms))
+    ffi_boundary! {
+        let retry_after = arg!(error).report.retry_after.unwrap_or_default();
+        Ok(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX))
+    }
 }
 
 /// A copy of `error` (for instance to keep the one borrowed by a callback); NULL if `error`
@@ -407,11 +359,7 @@ pub unsafe extern "C" fn safeconv_error_retry_after_ms(error: *const SafeconvErr
 /// Threads: any thread; handles are immutable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_error_clone(error: *const SafeconvError) -> *mut SafeconvError {
-    panic::value(std::ptr::null_mut(), || {
-        with_error(error, std::ptr::null_mut(), |e| {
-            Box::into_raw(Box::new(e.clone()))
-        })
-    })
+    ffi_boundary! { Ok(give(arg!(error).clone())) }
 }
 
 /// Frees an error. NULL is accepted and ignored.
@@ -422,11 +370,11 @@ pub unsafe extern "C" fn safeconv_error_clone(error: *const SafeconvError) -> *m
 /// Threads: any thread, once no other thread uses it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn safeconv_error_free(error: *mut SafeconvError) {
-    if error.is_null() {
-        return;
+    ffi_boundary! {
+        // SAFETY: the caller hands back a handle this library gave out, not yet freed.
+        unsafe { free(error) };
+        Ok(())
     }
-    // SAFETY: the caller hands back ownership of a handle made by Box::into_raw.
-    panic::value((), || drop(unsafe { Box::from_raw(error) }));
 }
 
 #[cfg(test)]
@@ -443,6 +391,7 @@ mod tests {
         assert!(safeconv_result_name(9999).is_null());
         assert_eq!(SafeconvResult::SAFECONV_PROTOCOL as u32, 8);
         assert_eq!(SafeconvResult::SAFECONV_PANIC as u32, 102);
+        assert_eq!(SafeconvResult::SAFECONV_CANCELLED as u32, 104);
     }
 
     #[test]
@@ -454,20 +403,37 @@ mod tests {
             retry_after: Some(std::time::Duration::from_secs(2)),
             ..ApiError::default()
         }));
-        let e = SafeconvError::from(api);
+        let e = Failure::from(api);
         assert_eq!(e.result, SafeconvResult::SAFECONV_API);
+        let report = &e.report;
         assert_eq!(
-            (e.http_status, e.code.as_deref(), e.trace_id.as_deref()),
-            (503, Some("service_unavailable"), Some("t-1"))
+            (
+                report.http_status,
+                report.code.as_deref(),
+                report.trace_id.as_deref()
+            ),
+            (Some(503), Some("service_unavailable"), Some("t-1"))
         );
-        assert!(e.transient);
-        assert_eq!(e.retry_after_ms, 2000);
-        let e = SafeconvError::from(Error::from(crate::NinError::CheckDigits));
+        assert!(report.transient);
+        let handle = give::<SafeconvError>(e);
+        assert_eq!(unsafe { safeconv_error_retry_after_ms(handle) }, 2000);
+        unsafe { safeconv_error_free(handle) };
+        let e = Failure::from(Error::from(crate::NinError::CheckDigits));
         assert_eq!(
-            (e.result, e.code.as_deref()),
+            (e.result, e.report.code.as_deref()),
             (SafeconvResult::SAFECONV_INVALID_NIN, Some("check-digits"))
         );
-        let e = SafeconvError::from(Error::invalid_input("base_url", "bad"));
-        assert_eq!(e.field.as_deref(), Some("base_url"));
+        let e = Failure::from(Error::invalid_input("base_url", "bad"));
+        assert_eq!(e.report.field.as_deref(), Some("base_url"));
+        let e = Failure::from(Error::cancelled("stopped"));
+        assert_eq!(e.result, SafeconvResult::SAFECONV_CANCELLED);
+        let e = Failure::from(Error::token_provider_failed("nothing"));
+        assert_eq!(
+            (e.result, e.report.code.as_deref()),
+            (
+                SafeconvResult::SAFECONV_AUTHENTICATION,
+                Some("token_provider_failed")
+            )
+        );
     }
 }

@@ -1,4 +1,4 @@
-"""The generated Python module against the Signicat emulator, over real HTTP."""
+"""The installed `safeconv` package against the Signicat emulator, over real HTTP."""
 
 import asyncio
 import logging

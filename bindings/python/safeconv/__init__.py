@@ -3,11 +3,13 @@
 The Rust core through its UniFFI bridge: ``safeconv._native`` is the module uniffi-bindgen
 generates, packed with the native library by maturin; this package is the API over it, with what
 a Python developer expects on top of the generated code: ``SessionStatus`` as an
-:class:`enum.Enum`, ``str(error)`` in the core's wording, masked ``repr``s, and
-``install_logging`` for :mod:`logging`.
+:class:`enum.Enum`, status listeners that never block the event loop, ``status_changes`` for
+``async for``, ``str(error)`` in the core's wording, masked ``repr``s, and ``install_logging``
+for :mod:`logging`.
 """
 
 from . import _printing  # noqa: F401 (the reprs and the errors' wording, set on import)
+from ._client import SafeconvClient, StatusChanges
 from ._logging import LoggingSink, install_logging
 from ._native.safeconv import (
     AccessToken,
@@ -23,7 +25,6 @@ from ._native.safeconv import (
     NinKind,
     NinRules,
     Outcome,
-    SafeconvClient,
     SafeconvError,
     Session,
     SessionError,
@@ -67,6 +68,7 @@ __all__ = [
     "SessionError",
     "SessionStatus",
     "StartOptions",
+    "StatusChanges",
     "StatusListener",
     "Subject",
     "SubjectNin",

@@ -1,20 +1,185 @@
-"""What the Python layer adds over the generated module: `SessionStatus` as an enum, reprs and
-error wording."""
+"""What the Python layer adds over the generated module: listeners off the event loop, status
+changes for `async for`, `SessionStatus` as an enum, reprs and error wording."""
 
 import asyncio
 import enum
 import http.server
 import json
+import logging
 import threading
+from datetime import timedelta
 
 import pytest
 
 import safeconv
-from conftest import ACCOUNT_ID, NIN_APPROVE, NIN_FAIL
+from conftest import ACCOUNT_ID, NIN_APPROVE, NIN_DECLINE, NIN_FAIL, NIN_SILENT
 
 
 def run(coro):
     return asyncio.run(coro)
+
+
+async def until(predicate, seconds=10.0):
+    """Waits, without blocking the event loop, until `predicate()` is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not predicate():
+        if loop.time() > deadline:
+            pytest.fail("gave up waiting")
+        await asyncio.sleep(0.01)
+
+
+# --- listeners ---------------------------------------------------------------------------------
+
+
+class Blocking(safeconv.StatusListener):
+    """Blocks in its first call until the test releases it (at most 10 s)."""
+
+    def __init__(self):
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.released = None
+        self.statuses = []
+        self.threads = set()
+
+    def on_status(self, session):
+        self.threads.add(threading.get_ident())
+        self.statuses.append(session.status)
+        if not self.entered.is_set():
+            self.entered.set()
+            self.released = self.release.wait(timeout=10)
+
+
+def test_a_blocking_listener_holds_up_no_other_wait(emulator, client):
+    emulator.user(NIN_APPROVE, "approve", afterMs=200)
+    emulator.user(NIN_DECLINE, "approve", afterMs=200)
+    blocking = Blocking()
+
+    async def flow():
+        first = await client.start_safe_conversation(NIN_APPROVE)
+        waiting = asyncio.ensure_future(client.wait(first, blocking))
+        await until(blocking.entered.is_set)
+        # The listener is blocked now. Had it been called on this thread, the event loop would
+        # stand still and this second session could not even start.
+        second = await client.start_safe_conversation(NIN_DECLINE)
+        other = await client.wait(second)
+        returned_early = waiting.done()
+        blocking.release.set()
+        return other, returned_early, await waiting
+
+    other, returned_early, outcome = run(flow())
+    assert other.is_success()
+    assert blocking.released is True, "the listener was released by its timeout, not by the test"
+    # A wait returns only after its listener's last call has returned.
+    assert not returned_early
+    assert outcome.is_success()
+    assert blocking.statuses == [safeconv.SessionStatus.WAITING_FOR_USER, safeconv.SessionStatus.SUCCESS]
+    assert threading.get_ident() not in blocking.threads
+
+
+def test_a_listener_may_be_a_function_and_its_errors_are_logged(emulator, client, caplog):
+    emulator.user(NIN_APPROVE, "approve", afterMs=200)
+    seen = []
+
+    def listener(session):
+        seen.append(session.status)
+        raise RuntimeError("the agent's screen is gone")
+
+    async def flow():
+        session = await client.start_safe_conversation(NIN_APPROVE)
+        return await client.wait(session, listener)
+
+    with caplog.at_level(logging.ERROR, logger="safeconv"):
+        outcome = run(flow())
+    assert outcome.is_success()
+    assert seen == [safeconv.SessionStatus.WAITING_FOR_USER, safeconv.SessionStatus.SUCCESS]
+    raised = [r for r in caplog.records if r.name == "safeconv" and r.exc_info]
+    assert len(raised) == 2 and "the agent's screen is gone" in str(raised[0].exc_info[1])
+
+
+# --- status changes as an async iterator ---------------------------------------------------------
+
+
+def test_status_changes_run_to_the_outcome(emulator, client):
+    emulator.user(NIN_APPROVE, "approve", afterMs=300)
+
+    async def flow():
+        session = await client.start_safe_conversation(NIN_APPROVE)
+        changes = client.status_changes(session)
+        states = [state async for state in changes]
+        return session, states, changes.outcome
+
+    session, states, outcome = run(flow())
+    assert [s.status for s in states] == [safeconv.SessionStatus.WAITING_FOR_USER, safeconv.SessionStatus.SUCCESS]
+    assert all(s.id == session.id for s in states)
+    assert states[-1].status.is_final and not states[0].status.is_final
+    assert isinstance(outcome, safeconv.Outcome.SUCCESS)
+    assert outcome.subject.nin.value == NIN_APPROVE
+
+
+def test_status_changes_by_id_with_a_timeout(emulator, client):
+    emulator.user(NIN_SILENT, "never-answer")
+
+    async def flow():
+        session = await client.start_safe_conversation(NIN_SILENT)
+        changes = client.status_changes(session.id, timeout=timedelta(milliseconds=300))
+        return [state.status async for state in changes], changes.outcome
+
+    statuses, outcome = run(flow())
+    assert statuses[-1] is safeconv.SessionStatus.CANCELLED
+    assert outcome.is_cancelled()
+
+
+def test_status_changes_raise_what_the_wait_raises(client):
+    async def flow():
+        async for _ in client.status_changes("no-such-session"):
+            pytest.fail("a state of a session that does not exist")
+
+    with pytest.raises(safeconv.SafeconvError.Api) as caught:
+        run(flow())
+    assert caught.value.http_status == 404
+
+
+def test_leaving_status_changes_early_gives_up_only_that_wait(emulator, client):
+    emulator.user(NIN_SILENT, "never-answer")
+    emulator.user(NIN_APPROVE, "approve", afterMs=800)
+
+    async def flow():
+        left = await client.start_safe_conversation(NIN_SILENT)
+        other = await client.start_safe_conversation(NIN_APPROVE)
+        shared = safeconv.CancelHandle()
+        other_wait = asyncio.ensure_future(client.wait(other, cancel=shared))
+        async for state in client.status_changes(left, cancel=shared):
+            first = state
+            break
+        # The wait given up cancels its session at Signicat, in the background.
+        await until(lambda: emulator.session(left.id)["status"] == "CANCELLED")
+        return first, shared, await other_wait
+
+    first, shared, other_outcome = run(flow())
+    assert first.status is safeconv.SessionStatus.WAITING_FOR_USER
+    assert not shared.is_cancelled()
+    assert other_outcome.is_success()
+
+
+def test_status_changes_close_when_their_block_ends(emulator, client):
+    emulator.user(NIN_SILENT, "never-answer")
+
+    async def flow():
+        session = await client.start_safe_conversation(NIN_SILENT)
+        with pytest.raises(KeyError):
+            async with client.status_changes(session) as changes:
+                async for _ in changes:
+                    raise KeyError("the agent closed the window")
+        # aclose has returned: the wait is over, and the cancel it left is under way.
+        assert await client.wait_for_cleanup(timedelta(seconds=5))
+        assert [state async for state in changes] == []
+        return session, changes
+
+    session, changes = run(flow())
+    assert emulator.session(session.id)["status"] == "CANCELLED"
+    assert changes.outcome is None
+    assert repr(changes) == "<StatusChanges ended>"
 
 
 # --- SessionStatus ---------------------------------------------------------------------------

@@ -4,8 +4,8 @@ The Rust core through its UniFFI bridge: ``safeconv._native`` is the module unif
 generates, packed with the native library by maturin; this package is the API over it, with what
 a Python developer expects on top of the generated code: ``SessionStatus`` as an
 :class:`enum.Enum`, status listeners that never block the event loop, ``status_changes`` for
-``async for``, ``str(error)`` in the core's wording, masked ``repr``s, and ``install_logging``
-for :mod:`logging`.
+``async for``, ``str(error)`` in the core's wording, masked ``repr``s, ``install_logging`` for
+:mod:`logging`, and type hints (``py.typed``, ``__init__.pyi``).
 """
 
 from . import _printing  # noqa: F401 (the reprs and the errors' wording, set on import)

@@ -1,8 +1,11 @@
-"""The package as pip installed it from the wheel: where it is, what it holds, its version."""
+"""The package as pip installed it from the wheel: where it is, what it holds, its version, and
+type hints that type-check (mypy must be installed next to pytest, as scripts/test-python.sh
+does)."""
 
 import importlib.metadata
 import re
 import struct
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -10,6 +13,7 @@ from pathlib import Path
 import safeconv
 
 ROOT = Path(__file__).resolve().parents[3]
+TYPING = Path(__file__).resolve().parent / "typing"
 
 
 def test_safeconv_comes_from_the_installed_wheel():
@@ -20,6 +24,8 @@ def test_safeconv_comes_from_the_installed_wheel():
     installed = {str(path) for path in importlib.metadata.distribution("safeconv").files}
     for expected in (
         "safeconv/__init__.py",
+        "safeconv/__init__.pyi",
+        "safeconv/py.typed",
         "safeconv/_native/safeconv.py",
         "safeconv/_native/libsafeconv_uniffi.so",
     ):
@@ -58,3 +64,34 @@ def test_one_version_from_cargo_toml():
     assert safeconv.__version__ == cargo_version()
     assert safeconv.__version__ == safeconv.safeconv_version()
     assert importlib.metadata.version("safeconv") == safeconv.__version__
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def mypy(*files: Path, cwd: Path) -> subprocess.CompletedProcess:
+    config = ("--config-file", str(TYPING / "mypy.ini"), "--cache-dir", str(cwd / ".mypy"))
+    return run("mypy", *config, *map(str, files), cwd=cwd)
+
+
+def test_usage_type_checks_with_mypy_strict(tmp_path):
+    checked = mypy(ROOT / "examples" / "python" / "agent_console.py", TYPING / "usage.py", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_type_errors_are_caught(tmp_path):
+    """Each line of mistakes.py that ends with `# error` must be reported, and no other."""
+    mistakes = TYPING / "mistakes.py"
+    expected = {n for n, line in enumerate(mistakes.read_text().splitlines(), 1) if line.rstrip().endswith("# error")}
+    checked = mypy(mistakes, cwd=tmp_path)
+    reported = {int(m.group(1)) for m in re.finditer(r"^[^:\n]*mistakes\.py:(\d+): error:", checked.stdout, re.MULTILINE)}
+    assert expected and reported == expected, checked.stdout
+
+
+def test_the_stub_matches_the_runtime(tmp_path):
+    allowlist = TYPING / "stubtest-allowlist.txt"
+    checked = run(
+        "mypy.stubtest", "safeconv", "--mypy-config-file", str(TYPING / "mypy.ini"), "--allowlist", str(allowlist), cwd=tmp_path
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

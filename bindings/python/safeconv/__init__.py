@@ -1,13 +1,86 @@
-"""safeconv: Norwegian BankID Safe Conversation through Signicat, for Python.
+"""safeconv: verify a caller with Norwegian BankID Safe Conversation through Signicat.
 
-The API is the one uniffi-bindgen generates from the Rust bridge (module ``safeconv.safeconv``,
-produced by the build, next to the native library ``libsafeconv_uniffi.so``); this package adds
-what a Python developer expects on top: ``install_logging`` hands the SDK's log records to
-:mod:`logging`.
+The Rust core through its UniFFI bridge: ``safeconv._native`` is the module uniffi-bindgen
+generates, packed with the native library by maturin; this package is the API over it, with what
+a Python developer expects on top of the generated code: ``SessionStatus`` as an
+:class:`enum.Enum`, status listeners that never block the event loop, ``status_changes`` for
+``async for``, ``str(error)`` in the core's wording, masked ``repr``s, ``install_logging`` for
+:mod:`logging`, and type hints (``py.typed``, ``__init__.pyi``).
 """
 
-from .safeconv import *  # noqa: F401,F403 (the generated API, its own __all__)
-from .safeconv import __all__ as _generated
+from . import _printing  # noqa: F401 (the reprs and the errors' wording, set on import)
+from ._client import SafeconvClient, StatusChanges
 from ._logging import LoggingSink, install_logging
+from ._native.safeconv import (
+    AccessToken,
+    CancelHandle,
+    ClientConfig,
+    InternalError,
+    InvalidParam,
+    LogField,
+    LogLevel,
+    LogRecord,
+    LogSink,
+    NinInfo,
+    NinKind,
+    NinRules,
+    Outcome,
+    SafeconvError,
+    Session,
+    SessionError,
+    StartOptions,
+    StatusListener,
+    Subject,
+    SubjectNin,
+    TokenProvider,
+    TransportErrorKind,
+    check_nin,
+    mask_nin,
+    safeconv_version,
+    session_outcome,
+    set_log_sink,
+    status_is_final,
+    status_name,
+)
+from ._status import SessionStatus
 
-__all__ = [*_generated, "LoggingSink", "install_logging"]
+#: The version of the SDK, the same as the Rust core's (``Cargo.toml``).
+__version__: str = safeconv_version()
+
+__all__ = [
+    "AccessToken",
+    "CancelHandle",
+    "ClientConfig",
+    "InternalError",
+    "InvalidParam",
+    "LogField",
+    "LogLevel",
+    "LogRecord",
+    "LogSink",
+    "LoggingSink",
+    "NinInfo",
+    "NinKind",
+    "NinRules",
+    "Outcome",
+    "SafeconvClient",
+    "SafeconvError",
+    "Session",
+    "SessionError",
+    "SessionStatus",
+    "StartOptions",
+    "StatusChanges",
+    "StatusListener",
+    "Subject",
+    "SubjectNin",
+    "TokenProvider",
+    "TransportErrorKind",
+    "__version__",
+    "check_nin",
+    "install_logging",
+    "mask_nin",
+    "safeconv_version",
+    "session_outcome",
+    "set_log_sink",
+    "status_is_final",
+    "status_name",
+]

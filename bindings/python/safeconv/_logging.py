@@ -3,7 +3,7 @@
 import logging
 import typing
 
-from . import safeconv as _ffi
+from ._native import safeconv as _ffi
 
 # logging has no TRACE; 5 sits below DEBUG (10), where TRACE usually goes.
 TRACE = 5
@@ -50,9 +50,13 @@ def install_logging(level: typing.Optional[int] = None) -> None:
     """Sends the SDK's log records (retries, token renewals, sessions created and cancelled)
     to :mod:`logging`, below the logger ``safeconv``. ``level`` is the most detailed
     :mod:`logging` level to forward; by default whatever ``logging.getLogger("safeconv")``
-    lets through when this is called (call it again after changing that level). Records are
-    produced on the SDK's worker threads. ``safeconv.set_log_sink(None, safeconv.LogLevel.ERROR)``
-    stops the forwarding."""
+    lets through when this is called (call it again after changing that level).
+    ``safeconv.set_log_sink(None, safeconv.LogLevel.ERROR)`` stops the forwarding.
+
+    Records are logged on the thread where the SDK works when it logs: mostly the event loop's
+    (inside an ``await`` of an SDK call), sometimes one of the SDK's own threads. A handler that
+    blocks (network, slow disk) therefore holds up the event loop as it would for any other
+    ``logging`` call there: put such handlers behind a :class:`logging.handlers.QueueHandler`."""
     if level is None:
         level = logging.getLogger("safeconv").getEffectiveLevel()
     _ffi.set_log_sink(LoggingSink(), _sdk_level(level))

@@ -1,4 +1,4 @@
-"""The generated Python module against the Signicat emulator, over real HTTP."""
+"""The installed `safeconv` package against the Signicat emulator, over real HTTP."""
 
 import asyncio
 import logging
@@ -320,6 +320,8 @@ def test_listener_events_in_order(emulator, client):
     session, recorder, outcome = run(flow())
     assert outcome.is_success()
     assert recorder.statuses == ["WAITING_FOR_USER", "SUCCESS"]
+    # On a worker thread, never the one that ran the event loop (this one).
+    assert recorder.threads and threading.get_ident() not in recorder.threads
     assert all(s.id == session.id for s in recorder.sessions)
     assert recorder.sessions[-1].subject is not None
 

@@ -1,14 +1,15 @@
 //! `safeconv-emulator`: run the Signicat API emulator as a standalone process.
 //!
-//! Prints exactly one line, `SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT`, to stdout when it is
-//! ready, then serves until SIGINT/SIGTERM (or until stdin closes, with `--exit-on-stdin-close`).
+//! When it is ready it prints `SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT` to stdout as its
+//! last line (the only one without options; with `--tls` a `SAFECONV_EMULATOR_CA=PATH` line comes
+//! first), then serves until SIGINT/SIGTERM (or until stdin closes, with `--exit-on-stdin-close`).
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::Duration;
 
-use safeconv_emulator::{Behaviour, Emulator, EmulatorConfig};
+use safeconv_emulator::{Behaviour, Emulator, EmulatorConfig, ServerCertificate};
 
 const USAGE: &str = "\
 safeconv-emulator: a local emulator of Signicat's headless Authentication REST API
@@ -27,11 +28,19 @@ Options:
   --client-id ID                 API client id (default safeconv-demo-client)
   --client-secret SECRET         API client secret (default safeconv-demo-secret)
   --account-id ID                account id (default a-spge-emulator)
+  --tls                          serve HTTPS with a certificate from a test CA made at start-up
+  --tls-certificate KIND         the certificate (implies --tls): loopback (valid for 127.0.0.1,
+                                 ::1, localhost; the default), other-host (valid only for
+                                 safeconv-emulator.invalid) or expired
+  --ca-file PATH                 where to write the test CA (PEM); default: a temp file that is
+                                 removed at exit
   --verbose                      log each request to stderr (NINs masked)
   --exit-on-stdin-close          exit when standard input is closed
   -h, --help                     show this help
 
-When ready it prints one line to stdout: SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT
+When ready it prints to stdout, the URL line last:
+  SAFECONV_EMULATOR_CA=PATH                   (only with --tls)
+  SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT (https:// with --tls)
 Admin API (no auth): GET /emulator/health, GET /emulator/counters, POST /emulator/reset,
 PUT /emulator/users/{nin}, POST|DELETE /emulator/faults, PUT /emulator/fault-rate,
 GET /emulator/sessions/{id}, GET|PUT /emulator/config.
@@ -95,6 +104,14 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
             "--client-id" => config.client_id = parse_value(&flag, value())?,
             "--client-secret" => config.client_secret = parse_value(&flag, value())?,
             "--account-id" => config.account_id = parse_value(&flag, value())?,
+            "--tls" => {
+                config.tls.get_or_insert(ServerCertificate::Loopback);
+            }
+            "--tls-certificate" => {
+                let value = value().ok_or_else(|| format!("{flag} needs a value"))?;
+                config.tls = Some(value.parse().map_err(|e| format!("{flag}: {e}"))?);
+            }
+            "--ca-file" => config.ca_file = Some(parse_value(&flag, value())?),
             "--verbose" => config.log_requests = true,
             "--exit-on-stdin-close" => options.exit_on_stdin_close = true,
             other => return Err(format!("unknown argument '{other}' (see --help)")),
@@ -102,6 +119,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         if inline.is_some() {
             return Err(format!("{flag} takes no value"));
         }
+    }
+    if options.config.ca_file.is_some() && options.config.tls.is_none() {
+        return Err("--ca-file needs --tls".to_owned());
     }
     Ok(Some(options))
 }
@@ -176,7 +196,11 @@ fn main() -> ExitCode {
         emulator.set_fault_rate(rate, Vec::new(), Vec::new());
     }
     {
+        // The URL line comes last: a harness that waits for it has every other line already.
         let mut stdout = std::io::stdout().lock();
+        if let Some(ca_file) = emulator.ca_file() {
+            let _ = writeln!(stdout, "SAFECONV_EMULATOR_CA={}", ca_file.display());
+        }
         let _ = writeln!(stdout, "SAFECONV_EMULATOR_URL={}", emulator.url());
         let _ = stdout.flush();
     }
@@ -247,5 +271,27 @@ mod tests {
         assert!(parse_args(args(&["--port"])).is_err());
         assert!(parse_args(args(&["--fault-rate", "2"])).is_err());
         assert!(parse_args(args(&["--verbose=1"])).is_err());
+    }
+
+    #[test]
+    fn parses_tls_flags() {
+        let options = parse_args(args(&["--tls"])).unwrap().unwrap();
+        assert_eq!(options.config.tls, Some(ServerCertificate::Loopback));
+        let options = parse_args(args(&[
+            "--tls-certificate=expired",
+            "--tls",
+            "--ca-file",
+            "/tmp/x.pem",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(options.config.tls, Some(ServerCertificate::Expired));
+        assert_eq!(
+            options.config.ca_file.as_deref(),
+            Some(std::path::Path::new("/tmp/x.pem"))
+        );
+        assert!(parse_args(args(&["--tls-certificate", "valid"])).is_err());
+        assert!(parse_args(args(&["--ca-file", "/tmp/x.pem"])).is_err());
+        assert!(parse_args(args(&["--tls=1"])).is_err());
     }
 }

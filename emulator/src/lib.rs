@@ -36,8 +36,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Other languages run the `safeconv-emulator` binary and drive it through the admin API
-//! under `/emulator/` (see the README).
+//! [`TestProxy`] is a loopback HTTP proxy (`CONNECT` tunnels, optional Basic credentials,
+//! counters) for tests of proxy support.
+//!
+//! Other languages run the `safeconv-emulator` binary (with `--tls`, `--proxy` for the same)
+//! and drive it through the admin API under `/emulator/` (see the README).
 //!
 //! The server runs on its own thread with its own single-threaded Tokio runtime, so it works
 //! the same from any runtime flavour (or none, with [`Emulator::start_blocking`]) and keeps
@@ -55,6 +58,7 @@ mod counters;
 mod errors;
 mod faults;
 mod personas;
+mod proxy;
 mod rng;
 mod routes;
 mod server;
@@ -75,6 +79,7 @@ pub use behaviour::Behaviour;
 pub use config::EmulatorConfig;
 pub use counters::Counters;
 pub use faults::{Endpoint, Fault};
+pub use proxy::{ProxyCounters, TestProxy, TestProxyConfig};
 pub use sessions::SessionView;
 pub use tls::{OTHER_HOST_NAME, ServerCertificate};
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use reqwest::Url;
 use crate::error::{Error, Result};
 use crate::nin::NinRules;
 use crate::secret::Secret;
+use crate::tls::{CaSource, Trust, TrustRoots};
 use crate::token::TokenProvider;
 
 /// Signicat's API host, shared by sandbox and production accounts.
@@ -63,6 +65,7 @@ pub struct Config {
     pub(crate) poll_interval: Duration,
     pub(crate) user_agent: String,
     pub(crate) nin_rules: NinRules,
+    pub(crate) trust: Trust,
 }
 
 impl Config {
@@ -95,6 +98,17 @@ impl Config {
     pub fn nin_rules(&self) -> NinRules {
         self.nin_rules
     }
+
+    /// Which root certificates HTTPS trusts, besides the added CAs.
+    pub fn trust_roots(&self) -> TrustRoots {
+        self.trust.roots
+    }
+
+    /// How many CA certificates were added with [`ClientBuilder::add_ca_pem`] and
+    /// [`ClientBuilder::add_ca_file`].
+    pub fn added_ca_count(&self) -> usize {
+        self.trust.added.len()
+    }
 }
 
 /// Builds a [`Client`](crate::Client).
@@ -119,6 +133,8 @@ pub struct ClientBuilder {
     poll_interval: Duration,
     user_agent: Option<String>,
     nin_rules: NinRules,
+    trust_roots: TrustRoots,
+    cas: Vec<CaSource>,
 }
 
 impl Default for ClientBuilder {
@@ -132,6 +148,8 @@ impl Default for ClientBuilder {
             poll_interval: DEFAULT_POLL_INTERVAL,
             user_agent: None,
             nin_rules: NinRules::strict(),
+            trust_roots: TrustRoots::Bundled,
+            cas: Vec::new(),
         }
     }
 }
@@ -196,6 +214,51 @@ impl ClientBuilder {
     /// Which NINs the client accepts when given as text (default: strict).
     pub fn nin_rules(mut self, rules: NinRules) -> Self {
         self.nin_rules = rules;
+        self
+    }
+
+    /// Which root certificates HTTPS trusts (default [`TrustRoots::Bundled`], Mozilla's roots
+    /// compiled into the library). Added CAs are trusted whatever the choice. Not available
+    /// in the browser, whose own TLS decides: there `build()` refuses anything but the default.
+    ///
+    /// ```
+    /// let client = safeconv::Client::builder()
+    ///     .account_id("a-spge-4711")
+    ///     .client_credentials("sandbox-client", "secret")
+    ///     .trust_roots(safeconv::TrustRoots::BundledAndNative)
+    ///     .build();
+    /// # let _ = client;
+    /// ```
+    pub fn trust_roots(mut self, roots: TrustRoots) -> Self {
+        self.trust_roots = roots;
+        self
+    }
+
+    /// Also trust the CA certificates in `pem`: one or more `-----BEGIN CERTIFICATE-----`
+    /// blocks (other blocks are skipped), or one certificate in DER. For a bank whose egress
+    /// proxy inspects TLS with its own CA, or a relay with a private CA. May be called more
+    /// than once. `build()` refuses text with no usable CA certificate
+    /// ([`Error::InvalidInput`] for `ca_pem`).
+    ///
+    /// ```
+    /// let err = safeconv::Client::builder()
+    ///     .account_id("a-spge-4711")
+    ///     .client_credentials("sandbox-client", "secret")
+    ///     .add_ca_pem("not a certificate")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("invalid ca_pem: no certificate found"));
+    /// ```
+    pub fn add_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.cas.push(CaSource::Pem(pem.into()));
+        self
+    }
+
+    /// Also trust the CA certificates in the file at `path` (PEM or DER, as for
+    /// [`ClientBuilder::add_ca_pem`]), read when the client is built. A file that cannot be read
+    /// or holds no usable CA certificate is [`Error::InvalidInput`] for `ca_file`.
+    pub fn add_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.cas.push(CaSource::File(path.into()));
         self
     }
 
@@ -277,6 +340,7 @@ impl ClientBuilder {
                 "must not contain control characters",
             ));
         }
+        let trust = Trust::check(self.trust_roots, &self.cas)?;
         Ok(Config {
             base_url,
             token_url,
@@ -286,6 +350,7 @@ impl ClientBuilder {
             poll_interval: self.poll_interval,
             user_agent,
             nin_rules: self.nin_rules,
+            trust,
         })
     }
 }

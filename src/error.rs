@@ -41,7 +41,8 @@ pub enum Error {
     },
     /// Signicat answered with an error.
     Api(Box<ApiError>),
-    /// No usable answer arrived: timeout, refused or dropped connection.
+    /// No usable answer arrived: timeout, refused or dropped connection, a refused TLS
+    /// certificate, a proxy that said no.
     Transport {
         /// What kind of failure.
         kind: TransportErrorKind,
@@ -70,6 +71,27 @@ pub enum TransportErrorKind {
     Connect,
     /// The connection failed while the request was under way.
     Connection,
+    /// The TLS handshake failed, so the request was never sent: the server's certificate was
+    /// refused (the message says why: an unknown issuer, expired, not valid for the host name)
+    /// or no TLS could be agreed. Not transient: trying again cannot help until the trust
+    /// settings ([`TrustRoots`](crate::TrustRoots), an added CA) or the server change.
+    Tls,
+}
+
+impl TransportErrorKind {
+    /// A short stable name: `timeout`, `connect`, `connection` or `tls`.
+    ///
+    /// ```
+    /// assert_eq!(safeconv::TransportErrorKind::Tls.as_str(), "tls");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportErrorKind::Timeout => "timeout",
+            TransportErrorKind::Connect => "connect",
+            TransportErrorKind::Connection => "connection",
+            TransportErrorKind::Tls => "tls",
+        }
+    }
 }
 
 /// Signicat's error body, plus the HTTP status and any `Retry-After`.
@@ -127,7 +149,7 @@ impl Error {
     }
 
     /// Whether trying the same read again later may succeed: timeouts, connection failures,
-    /// malformed or cut-short answers, 408, 429 and 5xx.
+    /// malformed or cut-short answers, 408, 429 and 5xx. A refused TLS certificate is not.
     ///
     /// ```
     /// use safeconv::{Error, TransportErrorKind};
@@ -136,7 +158,8 @@ impl Error {
     /// ```
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Transport { .. } | Error::Protocol { .. } => true,
+            Error::Transport { kind, .. } => !matches!(kind, TransportErrorKind::Tls),
+            Error::Protocol { .. } => true,
             Error::Api(api) => matches!(api.http_status, 408 | 429 | 500..=599),
             Error::Authentication { http_status, .. } => {
                 matches!(http_status, Some(408 | 429 | 500..=599))
@@ -196,6 +219,7 @@ impl fmt::Display for Error {
                     TransportErrorKind::Timeout => "timed out",
                     TransportErrorKind::Connect => "could not connect",
                     TransportErrorKind::Connection => "connection failed",
+                    TransportErrorKind::Tls => "TLS failed",
                 };
                 write!(f, "{kind}: {message}")
             }

@@ -51,6 +51,7 @@ mod runtime;
 mod secret;
 mod session;
 mod timestamp;
+mod tls;
 mod token;
 mod transport;
 mod wait;
@@ -85,6 +86,7 @@ pub use runtime::{BoxFuture, MaybeSend, MaybeSync};
 pub use secret::Secret;
 pub use session::{Outcome, Session, SessionError, Status, Subject, SubjectNin};
 pub use timestamp::{Timestamp, TimestampError};
+pub use tls::TrustRoots;
 pub use token::{AccessToken, TokenProvider};
 pub use wait::{CancelToken, WaitOptions};
 

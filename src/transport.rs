@@ -42,7 +42,7 @@ impl Transport {
         let builder = reqwest::Client::builder().user_agent(config.user_agent.clone());
         #[cfg(not(target_arch = "wasm32"))]
         let builder = builder
-            .tls_backend_preconfigured(tls_config())
+            .tls_backend_preconfigured(crate::tls::client_config(&config.trust)?)
             .connect_timeout(config.request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(MAX_CONCURRENT_REQUESTS);
@@ -92,23 +92,11 @@ impl Transport {
     }
 }
 
-/// rustls with the `ring` provider and Mozilla's root store (see Cargo.toml for why).
-#[cfg(not(target_arch = "wasm32"))]
-fn tls_config() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config
-}
-
 fn transport_error(e: &reqwest::Error) -> Error {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(error) = tls_failure(e) {
+        return error;
+    }
     let message = describe(e);
     if e.is_timeout() {
         Error::Transport {
@@ -135,6 +123,33 @@ fn transport_error(e: &reqwest::Error) -> Error {
 #[cfg(not(target_arch = "wasm32"))]
 fn is_connect(e: &reqwest::Error) -> bool {
     e.is_connect()
+}
+
+/// A failed TLS handshake, named for what failed (unknown issuer, expired, host name…).
+#[cfg(not(target_arch = "wasm32"))]
+fn tls_failure(e: &reqwest::Error) -> Option<Error> {
+    let failure = causes(e).find_map(|cause| cause.downcast_ref::<rustls::Error>())?;
+    let peer = e.url().and_then(Url::host_str).unwrap_or("the server");
+    Some(Error::Transport {
+        kind: TransportErrorKind::Tls,
+        message: crate::tls::describe_failure(failure, peer),
+    })
+}
+
+/// The chain of causes under `e`. Unlike `source()`, this steps into the error an
+/// `io::Error` wraps (rustls reports through one), not past it.
+#[cfg(not(target_arch = "wasm32"))]
+fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(e.source(), |cause| {
+        match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => cause.source(),
+        }
+    })
 }
 
 /// `fetch` does not say whether a request left the browser, so no failure there counts as

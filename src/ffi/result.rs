@@ -197,6 +197,9 @@ impl From<Error> for SafeconvError {
                 TransportErrorKind::Timeout => SafeconvResult::SAFECONV_TRANSPORT_TIMEOUT,
                 TransportErrorKind::Connect => SafeconvResult::SAFECONV_TRANSPORT_CONNECT,
                 TransportErrorKind::Connection => SafeconvResult::SAFECONV_TRANSPORT_CONNECTION,
+                // Never sent, like a refused connection; a code of its own comes with the C
+                // exposure of the TLS options (issue 10).
+                TransportErrorKind::Tls => SafeconvResult::SAFECONV_TRANSPORT_CONNECT,
             },
             Error::Protocol { .. } => SafeconvResult::SAFECONV_PROTOCOL,
         };

@@ -76,6 +76,7 @@ pub(crate) fn error(e: Error) -> JsValue {
                 TransportErrorKind::Timeout => "timeout",
                 TransportErrorKind::Connect => "connect",
                 TransportErrorKind::Connection => "connection",
+                TransportErrorKind::Tls => "tls",
             };
             (e.to_string(), json!({ "reason": reason }))
         }

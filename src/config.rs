@@ -11,6 +11,7 @@ use reqwest::Url;
 
 use crate::error::{Error, Result};
 use crate::nin::NinRules;
+use crate::proxy::{ProxyOptions, ProxySettings};
 use crate::secret::Secret;
 use crate::tls::{CaSource, Trust, TrustRoots};
 use crate::token::TokenProvider;
@@ -66,6 +67,7 @@ pub struct Config {
     pub(crate) user_agent: String,
     pub(crate) nin_rules: NinRules,
     pub(crate) trust: Trust,
+    pub(crate) proxy: ProxySettings,
 }
 
 impl Config {
@@ -109,6 +111,16 @@ impl Config {
     pub fn added_ca_count(&self) -> usize {
         self.trust.added.len()
     }
+
+    /// The explicit proxy, without its credentials (`None`: the system's proxy settings).
+    pub fn proxy_url(&self) -> Option<&str> {
+        self.proxy.url.as_ref().map(Url::as_str)
+    }
+
+    /// The explicit proxy's exceptions, if given (`None`: `NO_PROXY` from the environment).
+    pub fn no_proxy(&self) -> Option<&str> {
+        self.proxy.no_proxy.as_deref()
+    }
 }
 
 /// Builds a [`Client`](crate::Client).
@@ -135,6 +147,7 @@ pub struct ClientBuilder {
     nin_rules: NinRules,
     trust_roots: TrustRoots,
     cas: Vec<CaSource>,
+    proxy: ProxyOptions,
 }
 
 impl Default for ClientBuilder {
@@ -150,6 +163,7 @@ impl Default for ClientBuilder {
             nin_rules: NinRules::strict(),
             trust_roots: TrustRoots::Bundled,
             cas: Vec::new(),
+            proxy: ProxyOptions::default(),
         }
     }
 }
@@ -262,6 +276,53 @@ impl ClientBuilder {
         self
     }
 
+    /// Reach the API through this HTTP proxy, e.g. `http://proxy.bank.example:3128` (`https://`
+    /// for a proxy that is itself reached over TLS). HTTPS goes through it in a `CONNECT`
+    /// tunnel, so TLS still runs end to end with Signicat (or with a TLS-inspecting proxy, whose
+    /// CA you then add with [`ClientBuilder::add_ca_pem`]).
+    ///
+    /// Without it the system's settings apply, as for any program: `HTTPS_PROXY`, `ALL_PROXY`
+    /// (and `HTTP_PROXY` for plain-HTTP loopback URLs) with `NO_PROXY`, and on macOS and Windows
+    /// the system configuration. An explicit proxy replaces them; `NO_PROXY` still applies to it
+    /// unless [`ClientBuilder::no_proxy`] is given. Credentials in the URL
+    /// (`http://user:password@host:port`, percent-encoded) are taken out of it and used as
+    /// [`ClientBuilder::proxy_credentials`]. Not available in the browser.
+    ///
+    /// ```
+    /// let client = safeconv::Client::builder()
+    ///     .account_id("a-spge-4711")
+    ///     .client_credentials("sandbox-client", "secret")
+    ///     .proxy_url("http://agent:s3cret@proxy.bank.example:3128")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.config().proxy_url(), Some("http://proxy.bank.example:3128/"));
+    /// assert!(!format!("{client:?}").contains("s3cret"));
+    /// ```
+    pub fn proxy_url(mut self, url: impl Into<String>) -> Self {
+        self.proxy.url = Some(url.into());
+        self
+    }
+
+    /// The user name and password the [`proxy_url`](ClientBuilder::proxy_url) asks for (sent as
+    /// HTTP Basic `Proxy-Authorization` to the proxy only; never logged, masked in `Debug`).
+    pub fn proxy_credentials(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<Secret>,
+    ) -> Self {
+        self.proxy.credentials = Some((username.into(), password.into()));
+        self
+    }
+
+    /// Hosts that bypass the [`proxy_url`](ClientBuilder::proxy_url), in `NO_PROXY`'s syntax:
+    /// a comma-separated list of host names (each covering its subdomains), IP addresses, CIDR
+    /// ranges such as `10.0.0.0/8`, or `*` for every host. Given, it replaces the `NO_PROXY`
+    /// variable; `""` bypasses nothing.
+    pub fn no_proxy(mut self, hosts: impl Into<String>) -> Self {
+        self.proxy.no_proxy = Some(hosts.into());
+        self
+    }
+
     /// Checks everything and builds the client.
     pub fn build(self) -> Result<crate::Client> {
         crate::Client::from_config(self.into_config()?)
@@ -341,6 +402,7 @@ impl ClientBuilder {
             ));
         }
         let trust = Trust::check(self.trust_roots, &self.cas)?;
+        let proxy = self.proxy.check()?;
         Ok(Config {
             base_url,
             token_url,
@@ -351,6 +413,7 @@ impl ClientBuilder {
             user_agent,
             nin_rules: self.nin_rules,
             trust,
+            proxy,
         })
     }
 }

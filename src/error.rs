@@ -76,10 +76,16 @@ pub enum TransportErrorKind {
     /// or no TLS could be agreed. Not transient: trying again cannot help until the trust
     /// settings ([`TrustRoots`](crate::TrustRoots), an added CA) or the server change.
     Tls,
+    /// The proxy answered and refused, so the request was never sent: HTTP 407 (the proxy
+    /// credentials are missing or wrong) or another error status for `CONNECT` (its policy, or
+    /// it cannot reach Signicat). The message names the proxy, never its credentials. Not
+    /// transient. A proxy that cannot be reached at all is a [`TransportErrorKind::Connect`]
+    /// error naming it.
+    Proxy,
 }
 
 impl TransportErrorKind {
-    /// A short stable name: `timeout`, `connect`, `connection` or `tls`.
+    /// A short stable name: `timeout`, `connect`, `connection`, `tls` or `proxy`.
     ///
     /// ```
     /// assert_eq!(safeconv::TransportErrorKind::Tls.as_str(), "tls");
@@ -90,6 +96,7 @@ impl TransportErrorKind {
             TransportErrorKind::Connect => "connect",
             TransportErrorKind::Connection => "connection",
             TransportErrorKind::Tls => "tls",
+            TransportErrorKind::Proxy => "proxy",
         }
     }
 }
@@ -149,7 +156,8 @@ impl Error {
     }
 
     /// Whether trying the same read again later may succeed: timeouts, connection failures,
-    /// malformed or cut-short answers, 408, 429 and 5xx. A refused TLS certificate is not.
+    /// malformed or cut-short answers, 408, 429 and 5xx. A refused TLS certificate and a proxy
+    /// that says no are not.
     ///
     /// ```
     /// use safeconv::{Error, TransportErrorKind};
@@ -158,7 +166,9 @@ impl Error {
     /// ```
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Transport { kind, .. } => !matches!(kind, TransportErrorKind::Tls),
+            Error::Transport { kind, .. } => {
+                !matches!(kind, TransportErrorKind::Tls | TransportErrorKind::Proxy)
+            }
             Error::Protocol { .. } => true,
             Error::Api(api) => matches!(api.http_status, 408 | 429 | 500..=599),
             Error::Authentication { http_status, .. } => {
@@ -220,6 +230,7 @@ impl fmt::Display for Error {
                     TransportErrorKind::Connect => "could not connect",
                     TransportErrorKind::Connection => "connection failed",
                     TransportErrorKind::Tls => "TLS failed",
+                    TransportErrorKind::Proxy => "proxy refused",
                 };
                 write!(f, "{kind}: {message}")
             }

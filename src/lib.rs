@@ -46,6 +46,7 @@ mod client;
 mod config;
 mod error;
 mod nin;
+mod proxy;
 mod request;
 mod runtime;
 mod secret;

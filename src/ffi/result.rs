@@ -197,9 +197,11 @@ impl From<Error> for SafeconvError {
                 TransportErrorKind::Timeout => SafeconvResult::SAFECONV_TRANSPORT_TIMEOUT,
                 TransportErrorKind::Connect => SafeconvResult::SAFECONV_TRANSPORT_CONNECT,
                 TransportErrorKind::Connection => SafeconvResult::SAFECONV_TRANSPORT_CONNECTION,
-                // Never sent, like a refused connection; a code of its own comes with the C
-                // exposure of the TLS options (issue 10).
-                TransportErrorKind::Tls => SafeconvResult::SAFECONV_TRANSPORT_CONNECT,
+                // Never sent, like a refused connection; codes of their own come with the C
+                // exposure of the TLS and proxy options (issue 10).
+                TransportErrorKind::Tls | TransportErrorKind::Proxy => {
+                    SafeconvResult::SAFECONV_TRANSPORT_CONNECT
+                }
             },
             Error::Protocol { .. } => SafeconvResult::SAFECONV_PROTOCOL,
         };

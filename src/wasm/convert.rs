@@ -77,6 +77,7 @@ pub(crate) fn error(e: Error) -> JsValue {
                 TransportErrorKind::Connect => "connect",
                 TransportErrorKind::Connection => "connection",
                 TransportErrorKind::Tls => "tls",
+                TransportErrorKind::Proxy => "proxy",
             };
             (e.to_string(), json!({ "reason": reason }))
         }

@@ -361,6 +361,16 @@ fn nin_check_lines_and_exit_codes() {
     );
 }
 
+/// Exit 0, or the run's stderr in the failure.
+fn assert_succeeded(output: &Output) {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// An HTTPS emulator (its test CA in a file) and a loopback proxy that wants credentials.
 async fn https_behind_a_proxy() -> (Emulator, safeconv_emulator::TestProxy) {
     let emulator = Emulator::start(EmulatorConfig {
@@ -392,12 +402,7 @@ async fn authenticate_over_https_with_a_ca_file_behind_a_proxy() {
         .env("SAFECONV_PROXY_USER", "agent")
         .env("SAFECONV_PROXY_PASSWORD", "proxy-secret");
     let output = run(command).await;
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     assert_eq!(events(&output).last().unwrap()["status"], "SUCCESS");
     assert!(
         proxy.counters().tunnels_opened >= 1,
@@ -485,12 +490,7 @@ async fn no_proxy_and_the_system_trust_store_from_the_environment() {
             .args(["--proxy", &proxy.url()])
             .env(variable, "127.0.0.1");
         let output = run(command).await;
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{variable}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_succeeded(&output);
     }
     assert_eq!(proxy.counters().tunnels_opened, 0);
 
@@ -505,12 +505,7 @@ async fn no_proxy_and_the_system_trust_store_from_the_environment() {
             command.env("NO_PROXY", hosts);
         }
         let output = run(command).await;
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_succeeded(&output);
         assert_eq!(
             proxy.counters().tunnels_opened,
             1,
@@ -524,10 +519,5 @@ async fn no_proxy_and_the_system_trust_store_from_the_environment() {
         .args(["authenticate", "--nin", APPROVER, "--roots", "native"])
         .env("SSL_CERT_FILE", &ca_file);
     let output = run(command).await;
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
 }

@@ -7,9 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use reqwest::{Client, Proxy};
-use safeconv_emulator::{
-    Emulator, EmulatorConfig, ProxyCounters, ServerCertificate, TestProxy, TestProxyConfig,
-};
+use safeconv_emulator::{ProxyCounters, ServerCertificate, TestProxy, TestProxyConfig};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -19,21 +17,8 @@ async fn start_proxy(config: TestProxyConfig) -> TestProxy {
 
 /// A client that goes through `proxy` for everything, trusting `ca_pem` (if any) only.
 fn client_via(proxy: Proxy, ca_pem: Option<&str>) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut roots = rustls::RootCertStore::empty();
-    if let Some(pem) = ca_pem {
-        use rustls::pki_types::CertificateDer;
-        use rustls::pki_types::pem::PemObject;
-        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-            roots.add(cert.unwrap()).unwrap();
-        }
-    }
-    let tls = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Client::builder()
+    common::client_trusting(ca_pem)
         .proxy(proxy)
-        .tls_backend_preconfigured(tls)
         .build()
         .unwrap()
 }
@@ -63,12 +48,7 @@ async fn raw(proxy: &TestProxy, request: &str) -> String {
 
 #[tokio::test]
 async fn tunnels_https_and_counts_each_tunnel() {
-    let emulator = Emulator::start(EmulatorConfig {
-        tls: Some(ServerCertificate::Loopback),
-        ..common::quick_config()
-    })
-    .await
-    .unwrap();
+    let emulator = common::start_https(ServerCertificate::Loopback).await;
     let proxy = start_proxy(TestProxyConfig::default()).await;
     assert!(proxy.url().starts_with("http://127.0.0.1:"));
     let client = client_via(Proxy::all(proxy.url()).unwrap(), emulator.ca_pem());
@@ -108,12 +88,7 @@ async fn forwards_plain_http_requests() {
 
 #[tokio::test]
 async fn requires_its_credentials() {
-    let emulator = Emulator::start(EmulatorConfig {
-        tls: Some(ServerCertificate::Loopback),
-        ..common::quick_config()
-    })
-    .await
-    .unwrap();
+    let emulator = common::start_https(ServerCertificate::Loopback).await;
     let proxy = start_proxy(TestProxyConfig {
         credentials: Some(("agent".into(), "proxy-secret".into())),
         ..Default::default()

@@ -10,32 +10,6 @@ use reqwest::Client;
 use safeconv_emulator::{Emulator, EmulatorConfig, OTHER_HOST_NAME, ServerCertificate};
 use serde_json::{Value, json};
 
-async fn https_emulator(certificate: ServerCertificate) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        tls: Some(certificate),
-        ..common::quick_config()
-    })
-    .await
-    .expect("emulator starts")
-}
-
-/// A reqwest client that trusts only `ca_pem` (nothing at all when `None`).
-fn client_trusting(ca_pem: Option<&str>) -> reqwest::ClientBuilder {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut roots = rustls::RootCertStore::empty();
-    if let Some(pem) = ca_pem {
-        use rustls::pki_types::CertificateDer;
-        use rustls::pki_types::pem::PemObject;
-        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-            roots.add(cert.unwrap()).unwrap();
-        }
-    }
-    let tls = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Client::builder().no_proxy().tls_backend_preconfigured(tls)
-}
-
 async fn health(client: &Client, base: &str) -> Result<Value, reqwest::Error> {
     client
         .get(format!("{base}/emulator/health"))
@@ -52,14 +26,14 @@ fn causes(error: &reqwest::Error) -> String {
 
 #[tokio::test]
 async fn serves_https_with_a_certificate_from_its_own_ca() {
-    let emulator = https_emulator(ServerCertificate::Loopback).await;
+    let emulator = common::start_https(ServerCertificate::Loopback).await;
     let url = emulator.url();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let pem = emulator.ca_pem().expect("a CA").to_owned();
     let file = emulator.ca_file().expect("a CA file").to_owned();
     assert_eq!(std::fs::read_to_string(&file).unwrap(), pem);
 
-    let client = client_trusting(Some(&pem)).build().unwrap();
+    let client = common::client_trusting(Some(&pem)).build().unwrap();
     assert_eq!(health(&client, &url).await.unwrap(), json!({"ok": true}));
     let localhost = url.replace("127.0.0.1", "localhost");
     assert_eq!(
@@ -78,8 +52,8 @@ async fn serves_https_with_a_certificate_from_its_own_ca() {
 
 #[tokio::test]
 async fn a_client_without_the_ca_refuses_it_and_sends_nothing() {
-    let emulator = https_emulator(ServerCertificate::Loopback).await;
-    let client = client_trusting(None).build().unwrap();
+    let emulator = common::start_https(ServerCertificate::Loopback).await;
+    let client = common::client_trusting(None).build().unwrap();
     let error = health(&client, &emulator.url()).await.unwrap_err();
     assert!(causes(&error).contains("UnknownIssuer"), "{error:?}");
     // The server counts the handshake once it has read the client's alert.
@@ -94,23 +68,23 @@ async fn a_client_without_the_ca_refuses_it_and_sends_nothing() {
     assert!(counted, "{:?}", emulator.counters());
     assert_eq!(emulator.counters().token_requests, 0);
     // Each emulator has a CA of its own.
-    let other = https_emulator(ServerCertificate::Loopback).await;
-    let trusting_other = client_trusting(other.ca_pem()).build().unwrap();
+    let other = common::start_https(ServerCertificate::Loopback).await;
+    let trusting_other = common::client_trusting(other.ca_pem()).build().unwrap();
     let error = health(&trusting_other, &emulator.url()).await.unwrap_err();
     assert!(causes(&error).contains("UnknownIssuer"), "{error:?}");
 }
 
 #[tokio::test]
 async fn the_other_host_certificate_fails_the_host_name_check_only() {
-    let emulator = https_emulator(ServerCertificate::OtherHost).await;
+    let emulator = common::start_https(ServerCertificate::OtherHost).await;
     let pem = emulator.ca_pem().unwrap().to_owned();
-    let client = client_trusting(Some(&pem)).build().unwrap();
+    let client = common::client_trusting(Some(&pem)).build().unwrap();
     let error = health(&client, &emulator.url()).await.unwrap_err();
     assert!(causes(&error).contains("NotValidForName"), "{error:?}");
 
     // The same certificate is fine for the name it was made for.
     let port = emulator.config().port;
-    let by_name = client_trusting(Some(&pem))
+    let by_name = common::client_trusting(Some(&pem))
         .resolve(OTHER_HOST_NAME, ([127, 0, 0, 1], port).into())
         .build()
         .unwrap();
@@ -120,8 +94,8 @@ async fn the_other_host_certificate_fails_the_host_name_check_only() {
 
 #[tokio::test]
 async fn the_expired_certificate_fails_the_expiry_check() {
-    let emulator = https_emulator(ServerCertificate::Expired).await;
-    let client = client_trusting(emulator.ca_pem()).build().unwrap();
+    let emulator = common::start_https(ServerCertificate::Expired).await;
+    let client = common::client_trusting(emulator.ca_pem()).build().unwrap();
     let error = health(&client, &emulator.url()).await.unwrap_err();
     assert!(causes(&error).contains("Expired"), "{error:?}");
 }
@@ -176,7 +150,7 @@ async fn the_binary_prints_the_ca_path_before_the_https_url() {
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
 
     let pem = std::fs::read_to_string(&ca_path).unwrap();
-    let client = client_trusting(Some(&pem)).build().unwrap();
+    let client = common::client_trusting(Some(&pem)).build().unwrap();
     assert_eq!(health(&client, &url).await.unwrap(), json!({"ok": true}));
 
     drop(child.stdin.take());

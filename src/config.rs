@@ -283,8 +283,8 @@ impl ClientBuilder {
     ///
     /// Without it the system's settings apply, as for any program: `HTTPS_PROXY`, `ALL_PROXY`
     /// (and `HTTP_PROXY` for plain-HTTP loopback URLs) with `NO_PROXY`, and on macOS and Windows
-    /// the system configuration. An explicit proxy replaces them; `NO_PROXY` still applies to it
-    /// unless [`ClientBuilder::no_proxy`] is given. Credentials in the URL
+    /// the system configuration. An explicit proxy replaces them; `NO_PROXY` (read when the
+    /// client is built) still applies to it unless [`ClientBuilder::no_proxy`] is given. Credentials in the URL
     /// (`http://user:password@host:port`, percent-encoded) are taken out of it and used as
     /// [`ClientBuilder::proxy_credentials`]. Not available in the browser.
     ///

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,9 @@ use reqwest::Url;
 
 use crate::error::{Error, Result};
 use crate::nin::NinRules;
+use crate::proxy::{ProxyOptions, ProxySettings};
 use crate::secret::Secret;
+use crate::tls::{CaSource, Trust, TrustRoots};
 use crate::token::TokenProvider;
 
 /// Signicat's API host, shared by sandbox and production accounts.
@@ -63,6 +66,8 @@ pub struct Config {
     pub(crate) poll_interval: Duration,
     pub(crate) user_agent: String,
     pub(crate) nin_rules: NinRules,
+    pub(crate) trust: Trust,
+    pub(crate) proxy: ProxySettings,
 }
 
 impl Config {
@@ -95,6 +100,27 @@ impl Config {
     pub fn nin_rules(&self) -> NinRules {
         self.nin_rules
     }
+
+    /// Which root certificates HTTPS trusts, besides the added CAs.
+    pub fn trust_roots(&self) -> TrustRoots {
+        self.trust.roots
+    }
+
+    /// How many CA certificates were added with [`ClientBuilder::add_ca_pem`] and
+    /// [`ClientBuilder::add_ca_file`].
+    pub fn added_ca_count(&self) -> usize {
+        self.trust.added.len()
+    }
+
+    /// The explicit proxy, without its credentials (`None`: the system's proxy settings).
+    pub fn proxy_url(&self) -> Option<&str> {
+        self.proxy.url.as_ref().map(Url::as_str)
+    }
+
+    /// The explicit proxy's exceptions, if given (`None`: `NO_PROXY` from the environment).
+    pub fn no_proxy(&self) -> Option<&str> {
+        self.proxy.no_proxy.as_deref()
+    }
 }
 
 /// Builds a [`Client`](crate::Client).
@@ -119,6 +145,9 @@ pub struct ClientBuilder {
     poll_interval: Duration,
     user_agent: Option<String>,
     nin_rules: NinRules,
+    trust_roots: TrustRoots,
+    cas: Vec<CaSource>,
+    proxy: ProxyOptions,
 }
 
 impl Default for ClientBuilder {
@@ -132,6 +161,9 @@ impl Default for ClientBuilder {
             poll_interval: DEFAULT_POLL_INTERVAL,
             user_agent: None,
             nin_rules: NinRules::strict(),
+            trust_roots: TrustRoots::Bundled,
+            cas: Vec::new(),
+            proxy: ProxyOptions::default(),
         }
     }
 }
@@ -196,6 +228,98 @@ impl ClientBuilder {
     /// Which NINs the client accepts when given as text (default: strict).
     pub fn nin_rules(mut self, rules: NinRules) -> Self {
         self.nin_rules = rules;
+        self
+    }
+
+    /// Which root certificates HTTPS trusts (default [`TrustRoots::Bundled`], Mozilla's roots
+    /// compiled into the library). Added CAs are trusted whatever the choice. Not available
+    /// in the browser, whose own TLS decides: there `build()` refuses anything but the default.
+    ///
+    /// ```
+    /// let client = safeconv::Client::builder()
+    ///     .account_id("a-spge-4711")
+    ///     .client_credentials("sandbox-client", "secret")
+    ///     .trust_roots(safeconv::TrustRoots::BundledAndNative)
+    ///     .build();
+    /// # let _ = client;
+    /// ```
+    pub fn trust_roots(mut self, roots: TrustRoots) -> Self {
+        self.trust_roots = roots;
+        self
+    }
+
+    /// Also trust the CA certificates in `pem`: one or more `-----BEGIN CERTIFICATE-----`
+    /// blocks (other blocks are skipped), or one certificate in DER. For a bank whose egress
+    /// proxy inspects TLS with its own CA, or a relay with a private CA. May be called more
+    /// than once. `build()` refuses text with no usable CA certificate
+    /// ([`Error::InvalidInput`] for `ca_pem`).
+    ///
+    /// ```
+    /// let err = safeconv::Client::builder()
+    ///     .account_id("a-spge-4711")
+    ///     .client_credentials("sandbox-client", "secret")
+    ///     .add_ca_pem("not a certificate")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("invalid ca_pem: no certificate found"));
+    /// ```
+    pub fn add_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.cas.push(CaSource::Pem(pem.into()));
+        self
+    }
+
+    /// Also trust the CA certificates in the file at `path` (PEM or DER, as for
+    /// [`ClientBuilder::add_ca_pem`]), read when the client is built. A file that cannot be read
+    /// or holds no usable CA certificate is [`Error::InvalidInput`] for `ca_file`.
+    pub fn add_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.cas.push(CaSource::File(path.into()));
+        self
+    }
+
+    /// Reach the API through this HTTP proxy, e.g. `http://proxy.bank.example:3128` (`https://`
+    /// for a proxy that is itself reached over TLS). HTTPS goes through it in a `CONNECT`
+    /// tunnel, so TLS still runs end to end with Signicat (or with a TLS-inspecting proxy, whose
+    /// CA you then add with [`ClientBuilder::add_ca_pem`]).
+    ///
+    /// Without it the system's settings apply, as for any program: `HTTPS_PROXY`, `ALL_PROXY`
+    /// (and `HTTP_PROXY` for plain-HTTP loopback URLs) with `NO_PROXY`, and on macOS and Windows
+    /// the system configuration. An explicit proxy replaces them; `NO_PROXY` (read when the
+    /// client is built) still applies to it unless [`ClientBuilder::no_proxy`] is given. Credentials in the URL
+    /// (`http://user:password@host:port`, percent-encoded) are taken out of it and used as
+    /// [`ClientBuilder::proxy_credentials`]. Not available in the browser.
+    ///
+    /// ```
+    /// let client = safeconv::Client::builder()
+    ///     .account_id("a-spge-4711")
+    ///     .client_credentials("sandbox-client", "secret")
+    ///     .proxy_url("http://agent:s3cret@proxy.bank.example:3128")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.config().proxy_url(), Some("http://proxy.bank.example:3128/"));
+    /// assert!(!format!("{client:?}").contains("s3cret"));
+    /// ```
+    pub fn proxy_url(mut self, url: impl Into<String>) -> Self {
+        self.proxy.url = Some(url.into());
+        self
+    }
+
+    /// The user name and password the [`proxy_url`](ClientBuilder::proxy_url) asks for (sent as
+    /// HTTP Basic `Proxy-Authorization` to the proxy only; never logged, masked in `Debug`).
+    pub fn proxy_credentials(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<Secret>,
+    ) -> Self {
+        self.proxy.credentials = Some((username.into(), password.into()));
+        self
+    }
+
+    /// Hosts that bypass the [`proxy_url`](ClientBuilder::proxy_url), in `NO_PROXY`'s syntax:
+    /// a comma-separated list of host names (each covering its subdomains), IP addresses, CIDR
+    /// ranges such as `10.0.0.0/8`, or `*` for every host. Given, it replaces the `NO_PROXY`
+    /// variable; `""` bypasses nothing.
+    pub fn no_proxy(mut self, hosts: impl Into<String>) -> Self {
+        self.proxy.no_proxy = Some(hosts.into());
         self
     }
 
@@ -277,6 +401,8 @@ impl ClientBuilder {
                 "must not contain control characters",
             ));
         }
+        let trust = Trust::check(self.trust_roots, &self.cas)?;
+        let proxy = self.proxy.check()?;
         Ok(Config {
             base_url,
             token_url,
@@ -286,6 +412,8 @@ impl ClientBuilder {
             poll_interval: self.poll_interval,
             user_agent,
             nin_rules: self.nin_rules,
+            trust,
+            proxy,
         })
     }
 }

@@ -41,7 +41,8 @@ pub enum Error {
     },
     /// Signicat answered with an error.
     Api(Box<ApiError>),
-    /// No usable answer arrived: timeout, refused or dropped connection.
+    /// No usable answer arrived: timeout, refused or dropped connection, a refused TLS
+    /// certificate, a proxy that said no.
     Transport {
         /// What kind of failure.
         kind: TransportErrorKind,
@@ -72,19 +73,33 @@ pub enum TransportErrorKind {
     Connect,
     /// The connection failed while the request was under way.
     Connection,
+    /// The TLS handshake failed, so the request was never sent: the server's certificate was
+    /// refused (the message says why: an unknown issuer, expired, not valid for the host name)
+    /// or no TLS could be agreed. Not transient: trying again cannot help until the trust
+    /// settings ([`TrustRoots`](crate::TrustRoots), an added CA) or the server change.
+    Tls,
+    /// The proxy answered and refused, so the request was never sent: HTTP 407 (the proxy
+    /// credentials are missing or wrong) or another error status for `CONNECT` (its policy, or
+    /// it cannot reach Signicat). The message names the proxy, never its credentials. Not
+    /// transient. A proxy that cannot be reached at all is a [`TransportErrorKind::Connect`]
+    /// error naming it.
+    Proxy,
 }
 
 impl TransportErrorKind {
-    /// A short stable code: `timeout`, `connect` or `connection`.
+    /// A short stable code: `timeout`, `connect`, `connection`, `tls` or `proxy`.
     ///
     /// ```
     /// assert_eq!(safeconv::TransportErrorKind::Timeout.code(), "timeout");
+    /// assert_eq!(safeconv::TransportErrorKind::Tls.code(), "tls");
     /// ```
     pub fn code(self) -> &'static str {
         match self {
             TransportErrorKind::Timeout => "timeout",
             TransportErrorKind::Connect => "connect",
             TransportErrorKind::Connection => "connection",
+            TransportErrorKind::Tls => "tls",
+            TransportErrorKind::Proxy => "proxy",
         }
     }
 }
@@ -180,7 +195,8 @@ impl Error {
     }
 
     /// Whether trying the same read again later may succeed: timeouts, connection failures,
-    /// malformed or cut-short answers, 408, 429 and 5xx.
+    /// malformed or cut-short answers, 408, 429 and 5xx. A refused TLS certificate and a proxy
+    /// that says no are not.
     ///
     /// ```
     /// use safeconv::{Error, TransportErrorKind};
@@ -189,7 +205,10 @@ impl Error {
     /// ```
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Transport { .. } | Error::Protocol { .. } => true,
+            Error::Transport { kind, .. } => {
+                !matches!(kind, TransportErrorKind::Tls | TransportErrorKind::Proxy)
+            }
+            Error::Protocol { .. } => true,
             Error::Api(api) => matches!(api.http_status, 408 | 429 | 500..=599),
             Error::Authentication { http_status, .. } => {
                 matches!(http_status, Some(408 | 429 | 500..=599))
@@ -249,6 +268,8 @@ impl fmt::Display for Error {
                     TransportErrorKind::Timeout => "timed out",
                     TransportErrorKind::Connect => "could not connect",
                     TransportErrorKind::Connection => "connection failed",
+                    TransportErrorKind::Tls => "TLS failed",
+                    TransportErrorKind::Proxy => "proxy refused",
                 };
                 write!(f, "{kind}: {message}")
             }

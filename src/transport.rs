@@ -28,6 +28,8 @@ pub(crate) struct Transport {
     timeout: Duration,
     #[cfg(not(target_arch = "wasm32"))]
     turns: tokio::sync::Semaphore,
+    #[cfg(not(target_arch = "wasm32"))]
+    proxies: crate::proxy::ProxyRoutes,
 }
 
 /// A response read to the end.
@@ -42,10 +44,12 @@ impl Transport {
         let builder = reqwest::Client::builder().user_agent(config.user_agent.clone());
         #[cfg(not(target_arch = "wasm32"))]
         let builder = builder
-            .tls_backend_preconfigured(tls_config())
+            .tls_backend_preconfigured(crate::tls::client_config(&config.trust)?)
             .connect_timeout(config.request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(MAX_CONCURRENT_REQUESTS);
+        #[cfg(not(target_arch = "wasm32"))]
+        let (builder, proxies) = crate::proxy::ProxyRoutes::apply(&config.proxy, builder)?;
         let http = builder.build().map_err(|e| {
             Error::invalid_input("http_client", format!("cannot build the HTTP client: {e}"))
         })?;
@@ -55,6 +59,8 @@ impl Transport {
             timeout: config.request_timeout,
             #[cfg(not(target_arch = "wasm32"))]
             turns: tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS),
+            #[cfg(not(target_arch = "wasm32"))]
+            proxies,
         })
     }
 
@@ -76,36 +82,52 @@ impl Transport {
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| transport_error(&e))?;
+            .map_err(|e| self.error(&e))?;
         let status = response.status().as_u16();
+        // Only a proxy answers 407 (here: to a plain-HTTP request it forwarded).
+        #[cfg(not(target_arch = "wasm32"))]
+        if status == 407
+            && let Some(proxy) = self.proxies.proxy_for(response.url())
+        {
+            return Err(Error::Transport {
+                kind: TransportErrorKind::Proxy,
+                message: crate::proxy::auth_required(&proxy),
+            });
+        }
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| parse_retry_after(value, runtime::now_unix_ms()));
-        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        let body = response.bytes().await.map_err(|e| self.error(&e))?;
         Ok(Response {
             status,
             retry_after,
             body,
         })
     }
-}
 
-/// rustls with the `ring` provider and Mozilla's root store (see Cargo.toml for why).
-#[cfg(not(target_arch = "wasm32"))]
-fn tls_config() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config
+    /// The error for a failed exchange: a TLS or proxy failure named for what failed, else by
+    /// when it failed (and through which proxy).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn error(&self, e: &reqwest::Error) -> Error {
+        let proxy = e.url().and_then(|url| self.proxies.proxy_for(url));
+        if let Some(error) = connect_failure(e, proxy.as_deref()) {
+            return error;
+        }
+        match (transport_error(e), proxy) {
+            (Error::Transport { kind, message }, Some(proxy)) => Error::Transport {
+                kind,
+                message: format!("{message} (through the proxy {proxy})"),
+            },
+            (error, _) => error,
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn error(&self, e: &reqwest::Error) -> Error {
+        transport_error(e)
+    }
 }
 
 fn transport_error(e: &reqwest::Error) -> Error {
@@ -135,6 +157,68 @@ fn transport_error(e: &reqwest::Error) -> Error {
 #[cfg(not(target_arch = "wasm32"))]
 fn is_connect(e: &reqwest::Error) -> bool {
     e.is_connect()
+}
+
+/// A failed TLS handshake named for what failed (unknown issuer, expired, host name…), or a
+/// failed proxy tunnel naming the proxy (`proxy`: the one the request went to, if any). Either
+/// way the request was never sent.
+#[cfg(not(target_arch = "wasm32"))]
+fn connect_failure(e: &reqwest::Error, proxy: Option<&str>) -> Option<Error> {
+    use crate::proxy::{TunnelFailure, tunnel_failure};
+
+    let url = e.url();
+    let host = url.and_then(Url::host_str).unwrap_or("the server");
+    // Below a tunnel's "cannot connect", every cause is about the proxy, not the server.
+    let mut to_proxy = false;
+    let mut deepest = None;
+    for cause in causes(e) {
+        deepest = Some(cause);
+        if let Some(failure) = cause.downcast_ref::<rustls::Error>() {
+            let peer = match proxy {
+                Some(proxy) if to_proxy => format!("the proxy {proxy}"),
+                _ => host.to_owned(),
+            };
+            return Some(Error::Transport {
+                kind: TransportErrorKind::Tls,
+                message: crate::tls::describe_failure(failure, &peer),
+            });
+        }
+        if let (Some(failure), Some(proxy)) = (tunnel_failure(cause), proxy) {
+            if failure == TunnelFailure::Unreachable {
+                to_proxy = true;
+                continue;
+            }
+            let target = url.map_or_else(
+                || host.to_owned(),
+                |u| format!("{host}:{}", u.port_or_known_default().unwrap_or(443)),
+            );
+            return Some(failure.error(proxy, &target));
+        }
+    }
+    // A plain-HTTP request through a proxy connects to the proxy only.
+    let forwarded = url.is_some_and(|u| u.scheme() == "http") && e.is_connect();
+    let proxy = proxy.filter(|_| to_proxy || forwarded)?;
+    let mut error = TunnelFailure::Unreachable.error(proxy, host);
+    if let (Error::Transport { message, .. }, Some(cause)) = (&mut error, deepest) {
+        message.push_str(&format!(": {cause}"));
+    }
+    Some(error)
+}
+
+/// The chain of causes under `e`. Unlike `source()`, this steps into the error an
+/// `io::Error` wraps (rustls reports through one), not past it.
+#[cfg(not(target_arch = "wasm32"))]
+fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(e.source(), |cause| {
+        match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => cause.source(),
+        }
+    })
 }
 
 /// `fetch` does not say whether a request left the browser, so no failure there counts as

@@ -1,5 +1,7 @@
 //! The command line, as a contract: names, flags and environment variables stay stable.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -90,9 +92,58 @@ pub struct Connection {
     /// Time allowed for one HTTP request, in milliseconds.
     #[arg(long, env = "SAFECONV_REQUEST_TIMEOUT_MS")]
     pub request_timeout_ms: Option<u64>,
+    /// Also trust the CA certificates in this file (PEM or DER), e.g. the CA of your bank's
+    /// TLS-inspecting proxy.
+    #[arg(long, env = "SAFECONV_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Which root certificates to trust besides --ca-file.
+    #[arg(long, env = "SAFECONV_ROOTS", value_enum, default_value_t = Roots::Bundled)]
+    pub roots: Roots,
+    /// The HTTP proxy to reach Signicat through (default: the system's, from HTTPS_PROXY and
+    /// NO_PROXY). Prefer --proxy-user and SAFECONV_PROXY_PASSWORD to credentials in the URL.
+    #[arg(
+        long,
+        env = "SAFECONV_PROXY",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub proxy: Option<String>,
+    /// The user name the proxy asks for.
+    #[arg(long, env = "SAFECONV_PROXY_USER", value_name = "USER")]
+    pub proxy_user: Option<String>,
+    /// The proxy password (prefer the environment variable: command lines are visible to others).
+    #[arg(long, env = "SAFECONV_PROXY_PASSWORD", hide_env_values = true)]
+    pub proxy_password: Option<String>,
+    /// Hosts that bypass --proxy, as in NO_PROXY (default: the NO_PROXY variable).
+    #[arg(long, env = "SAFECONV_NO_PROXY", value_name = "HOSTS")]
+    pub no_proxy: Option<String>,
     /// Print JSON lines instead of the human display.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The root certificates to trust (`safeconv::TrustRoots`).
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Roots {
+    /// Mozilla's roots, built into safeconv.
+    Bundled,
+    /// The operating system's trust store.
+    Native,
+    /// Both.
+    BundledAndNative,
+    /// Only --ca-file.
+    AddedOnly,
+}
+
+impl From<Roots> for safeconv::TrustRoots {
+    fn from(roots: Roots) -> Self {
+        match roots {
+            Roots::Bundled => safeconv::TrustRoots::Bundled,
+            Roots::Native => safeconv::TrustRoots::Native,
+            Roots::BundledAndNative => safeconv::TrustRoots::BundledAndNative,
+            Roots::AddedOnly => safeconv::TrustRoots::AddedOnly,
+        }
+    }
 }
 
 #[derive(Args)]

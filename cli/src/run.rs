@@ -150,5 +150,29 @@ fn client(connection: &Connection, rules: NinRules) -> Result<Client, Error> {
     if let Some(ms) = connection.request_timeout_ms {
         builder = builder.request_timeout(Duration::from_millis(ms));
     }
+    builder = builder.trust_roots(connection.roots.into());
+    if let Some(path) = &connection.ca_file {
+        builder = builder.add_ca_file(path);
+    }
+    if let Some(url) = &connection.proxy {
+        builder = builder.proxy_url(url.clone());
+    }
+    match (&connection.proxy_user, &connection.proxy_password) {
+        (Some(user), password) => {
+            builder = builder.proxy_credentials(user.clone(), password.clone().unwrap_or_default());
+        }
+        (None, Some(_)) => {
+            return Err(Error::InvalidInput {
+                field: "proxy_user".to_owned(),
+                reason: "is required with a proxy password: pass --proxy-user or set \
+                         SAFECONV_PROXY_USER"
+                    .to_owned(),
+            });
+        }
+        (None, None) => {}
+    }
+    if let Some(hosts) = &connection.no_proxy {
+        builder = builder.no_proxy(hosts.clone());
+    }
     builder.build()
 }

@@ -391,3 +391,164 @@ fn nin_check_lines_and_exit_codes() {
         "10915596784\tvalid\tsynthetic\n30108299939\tvalid\tfnr\n"
     );
 }
+
+/// Exit 0, or the run's stderr in the failure.
+fn assert_succeeded(output: &Output) {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// An HTTPS emulator (its test CA in a file) and a loopback proxy that wants credentials.
+async fn https_behind_a_proxy() -> (Emulator, safeconv_emulator::TestProxy) {
+    let emulator = Emulator::start(EmulatorConfig {
+        tls: Some(safeconv_emulator::ServerCertificate::Loopback),
+        default_behaviour: Behaviour::Approve {
+            after: Duration::from_millis(300),
+        },
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let proxy = safeconv_emulator::TestProxy::start(safeconv_emulator::TestProxyConfig {
+        credentials: Some(("agent".into(), "proxy-secret".into())),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    (emulator, proxy)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn authenticate_over_https_with_a_ca_file_behind_a_proxy() {
+    let (emulator, proxy) = https_behind_a_proxy().await;
+    let ca_file = emulator.ca_file().unwrap().to_str().unwrap().to_owned();
+    let mut command = safeconv(&emulator);
+    command
+        .args(["authenticate", "--nin", APPROVER, "--json"])
+        .args(["--ca-file", &ca_file, "--proxy", &proxy.url()])
+        .env("SAFECONV_PROXY_USER", "agent")
+        .env("SAFECONV_PROXY_PASSWORD", "proxy-secret");
+    let output = run(command).await;
+    assert_succeeded(&output);
+    assert_eq!(events(&output).last().unwrap()["status"], "SUCCESS");
+    assert!(
+        proxy.counters().tunnels_opened >= 1,
+        "{:?}",
+        proxy.counters()
+    );
+
+    // status and cancel take the same connection options (here from the environment).
+    let id = events(&output)[0]["sessionId"].as_str().unwrap().to_owned();
+    let mut status = safeconv(&emulator);
+    status
+        .args(["status", &id, "--json"])
+        .env("SAFECONV_CA_FILE", &ca_file)
+        .env(
+            "SAFECONV_PROXY",
+            proxy.url().replace("http://", "http://agent:proxy-secret@"),
+        );
+    let shown = run(status).await;
+    assert_eq!(shown.status.code(), Some(0));
+    assert_eq!(events(&shown)[0]["status"], "SUCCESS");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_failures_through_the_cli() {
+    let (emulator, proxy) = https_behind_a_proxy().await;
+    let stderr = |output: &Output| String::from_utf8_lossy(&output.stderr).into_owned();
+
+    // No CA: the default bundled roots do not know the test CA.
+    let mut command = safeconv(&emulator);
+    command.args(["authenticate", "--nin", APPROVER]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(8));
+    assert!(
+        stderr(&output).contains("unknown issuer"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Wrong proxy password: the proxy error names the proxy, never the password.
+    let ca_file = emulator.ca_file().unwrap().to_str().unwrap().to_owned();
+    let mut command = safeconv(&emulator);
+    command
+        .args(["authenticate", "--nin", APPROVER, "--json"])
+        .args(["--ca-file", &ca_file, "--proxy", &proxy.url()])
+        .args(["--proxy-user", "agent"])
+        .env("SAFECONV_PROXY_PASSWORD", "wrong-secret");
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(8));
+    let text = stderr(&output);
+    assert!(
+        text.contains("proxy refused") && text.contains(&proxy.url()),
+        "{text}"
+    );
+    assert!(!text.contains("wrong-secret"), "{text}");
+    let error = events(&output).pop().unwrap();
+    assert_eq!(error["kind"], "transport");
+    assert!(!error.to_string().contains("wrong-secret"));
+    assert_eq!(emulator.counters().token_requests, 0);
+
+    // A bad CA file and "added-only" without one are refused input.
+    let mut command = safeconv(&emulator);
+    command.args(["status", "x", "--ca-file", "/nonexistent/bank-ca.pem"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("invalid ca_file"),
+        "{}",
+        stderr(&output)
+    );
+    let mut command = safeconv(&emulator);
+    command.args(["status", "x", "--roots", "added-only"]);
+    assert_eq!(run(command).await.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_proxy_and_the_system_trust_store_from_the_environment() {
+    let (emulator, proxy) = https_behind_a_proxy().await;
+    let ca_file = emulator.ca_file().unwrap().to_str().unwrap().to_owned();
+
+    // NO_PROXY bypasses even an explicit --proxy.
+    for variable in ["NO_PROXY", "no_proxy"] {
+        let mut command = safeconv(&emulator);
+        command
+            .args(["authenticate", "--nin", APPROVER, "--ca-file", &ca_file])
+            .args(["--proxy", &proxy.url()])
+            .env(variable, "127.0.0.1");
+        let output = run(command).await;
+        assert_succeeded(&output);
+    }
+    assert_eq!(proxy.counters().tunnels_opened, 0);
+
+    // The system proxy variables, as any program reads them, and NO_PROXY with them.
+    let system_proxy = proxy.url().replace("http://", "http://agent:proxy-secret@");
+    for no_proxy in [None, Some("localhost,127.0.0.1")] {
+        let mut command = safeconv(&emulator);
+        command
+            .args(["authenticate", "--nin", APPROVER, "--ca-file", &ca_file])
+            .env("HTTPS_PROXY", &system_proxy);
+        if let Some(hosts) = no_proxy {
+            command.env("NO_PROXY", hosts);
+        }
+        let output = run(command).await;
+        assert_succeeded(&output);
+        assert_eq!(
+            proxy.counters().tunnels_opened,
+            1,
+            "HTTPS_PROXY goes through the proxy, and NO_PROXY bypasses it"
+        );
+    }
+
+    // The operating system's store, which honours SSL_CERT_FILE.
+    let mut command = safeconv(&emulator);
+    command
+        .args(["authenticate", "--nin", APPROVER, "--roots", "native"])
+        .env("SSL_CERT_FILE", &ca_file);
+    let output = run(command).await;
+    assert_succeeded(&output);
+}

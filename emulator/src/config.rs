@@ -1,8 +1,10 @@
 //! Start-up configuration of an emulator.
 
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::behaviour::Behaviour;
+use crate::tls::ServerCertificate;
 
 /// How an [`Emulator`](crate::Emulator) is started. Build it with struct-update syntax:
 /// `EmulatorConfig { min_session_lifetime: Duration::from_secs(2), ..Default::default() }`.
@@ -28,6 +30,13 @@ pub struct EmulatorConfig {
     pub seed: u64,
     /// Log one line per request to stderr (NINs masked).
     pub log_requests: bool,
+    /// Serve HTTPS with this certificate instead of plain HTTP (`None`, the default). The
+    /// certificate is signed by a test CA made at start-up: see
+    /// [`Emulator::ca_pem`](crate::Emulator::ca_pem) and [`Emulator::ca_file`](crate::Emulator::ca_file).
+    pub tls: Option<ServerCertificate>,
+    /// Where to write the test CA (PEM) when serving HTTPS. `None`: a `ca.pem` in a new
+    /// directory under the system temp directory, removed when the emulator stops.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for EmulatorConfig {
@@ -48,6 +57,8 @@ impl Default for EmulatorConfig {
                 .map(|d| d.as_nanos() as u64)
                 .unwrap_or(0x5afe_c0de),
             log_requests: false,
+            tls: None,
+            ca_file: None,
         }
     }
 }

@@ -28,6 +28,9 @@ pub struct Counters {
     /// 401s for a missing, unknown or expired bearer token, or a forced `RejectToken` fault on
     /// an API endpoint (not the token endpoint's `invalid_client`).
     pub tokens_rejected: u64,
+    /// HTTPS connections whose TLS handshake failed: the client refused the certificate (or
+    /// spoke plain HTTP to the HTTPS port), so it sent no request on them.
+    pub tls_handshakes_failed: u64,
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +43,7 @@ pub(crate) struct CounterSet {
     pub(crate) cancel_requests: AtomicU64,
     pub(crate) faults_injected: AtomicU64,
     pub(crate) tokens_rejected: AtomicU64,
+    pub(crate) tls_handshakes_failed: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -67,6 +71,7 @@ impl CounterSet {
             cancel_requests: get(&self.cancel_requests),
             faults_injected: get(&self.faults_injected),
             tokens_rejected: get(&self.tokens_rejected),
+            tls_handshakes_failed: get(&self.tls_handshakes_failed),
         }
     }
 
@@ -80,6 +85,7 @@ impl CounterSet {
             &self.cancel_requests,
             &self.faults_injected,
             &self.tokens_rejected,
+            &self.tls_handshakes_failed,
         ] {
             c.store(0, Ordering::Relaxed);
         }

@@ -18,8 +18,29 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Other languages run the `safeconv-emulator` binary and drive it through the admin API
-//! under `/emulator/` (see the README).
+//! With [`EmulatorConfig::tls`] it serves HTTPS instead, with a certificate signed by a test CA
+//! made at start-up ([`Emulator::ca_pem`]), so that clients run their real certificate checks:
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use safeconv_emulator::{Emulator, EmulatorConfig, ServerCertificate};
+//!
+//! let emulator = Emulator::start(EmulatorConfig {
+//!     tls: Some(ServerCertificate::Loopback),
+//!     ..Default::default()
+//! })
+//! .await?;
+//! assert!(emulator.url().starts_with("https://127.0.0.1:"));
+//! let ca_pem = emulator.ca_pem().unwrap(); // trust this, or fail with "unknown issuer"
+//! # let _ = ca_pem;
+//! # Ok(()) }
+//! ```
+//!
+//! [`TestProxy`] is a loopback HTTP proxy (`CONNECT` tunnels, optional Basic credentials,
+//! counters) for tests of proxy support.
+//!
+//! Other languages run the `safeconv-emulator` binary (with `--tls`, `--proxy` for the same)
+//! and drive it through the admin API under `/emulator/` (see the README).
 //!
 //! The server runs on its own thread with its own single-threaded Tokio runtime, so it works
 //! the same from any runtime flavour (or none, with [`Emulator::start_blocking`]) and keeps
@@ -37,11 +58,13 @@ mod counters;
 mod errors;
 mod faults;
 mod personas;
+mod proxy;
 mod rng;
 mod routes;
 mod server;
 mod sessions;
 mod state;
+mod tls;
 mod tokens;
 mod urlenc;
 mod wire;
@@ -49,16 +72,20 @@ mod words;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
 
 pub use behaviour::Behaviour;
 pub use config::EmulatorConfig;
 pub use counters::Counters;
 pub use faults::{Endpoint, Fault};
+pub use proxy::{ProxyCounters, TestProxy, TestProxyConfig};
 pub use sessions::SessionView;
+pub use tls::{OTHER_HOST_NAME, ServerCertificate};
 
 use server::ServerHandle;
 use state::{Shared, lock};
+use tls::{CaFile, TestPki};
 
 /// A running emulator. Dropping it shuts the server down (without waiting); prefer
 /// [`Emulator::shutdown`] in async code to wait until every connection is closed.
@@ -67,6 +94,8 @@ pub struct Emulator {
     shared: Arc<Shared>,
     url: String,
     server: ServerHandle,
+    /// With HTTPS: the test CA, in PEM and on disk.
+    ca: Option<(String, CaFile)>,
 }
 
 impl Emulator {
@@ -82,18 +111,44 @@ impl Emulator {
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         config.port = port;
+        let label = format!("{}-{port}", std::process::id());
+        let pki = config
+            .tls
+            .map(|certificate| TestPki::generate(certificate, &label))
+            .transpose()?;
+        let ca = match &pki {
+            Some(pki) => {
+                let file = CaFile::write(&pki.ca_pem, config.ca_file.as_deref(), port)?;
+                Some((pki.ca_pem.clone(), file))
+            }
+            None => None,
+        };
+        let scheme = if pki.is_some() { "https" } else { "http" };
         let shared = Arc::new(Shared::new(config));
-        let server = server::spawn(listener, shared.clone())?;
+        let server = server::spawn(listener, shared.clone(), pki.map(|p| p.acceptor))?;
         Ok(Emulator {
             shared,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
             server,
+            ca,
         })
     }
 
-    /// The base URL, `http://127.0.0.1:PORT`, without a trailing slash.
+    /// The base URL without a trailing slash: `http://127.0.0.1:PORT`, or
+    /// `https://127.0.0.1:PORT` when serving HTTPS (`https://localhost:PORT` works too).
     pub fn url(&self) -> String {
         self.url.clone()
+    }
+
+    /// The test CA that signed the server certificate, in PEM, when serving HTTPS. It is made
+    /// at start-up and its key never leaves the process.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|(pem, _)| pem.as_str())
+    }
+
+    /// The file holding [`Emulator::ca_pem`], when serving HTTPS (see [`EmulatorConfig::ca_file`]).
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca.as_ref().map(|(_, file)| file.path())
     }
 
     /// The configuration as started, with `port` set to the port actually bound. Changes made

@@ -1,14 +1,18 @@
 //! `safeconv-emulator`: run the Signicat API emulator as a standalone process.
 //!
-//! Prints exactly one line, `SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT`, to stdout when it is
-//! ready, then serves until SIGINT/SIGTERM (or until stdin closes, with `--exit-on-stdin-close`).
+//! When it is ready it prints `SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT` to stdout as its
+//! last line (the only one without options; with `--tls` a `SAFECONV_EMULATOR_CA=PATH` line, and
+//! with `--proxy` a `SAFECONV_PROXY_URL=http://127.0.0.1:PORT` line, come first), then serves
+//! until SIGINT/SIGTERM (or until stdin closes, with `--exit-on-stdin-close`).
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::Duration;
 
-use safeconv_emulator::{Behaviour, Emulator, EmulatorConfig};
+use safeconv_emulator::{
+    Behaviour, Emulator, EmulatorConfig, ServerCertificate, TestProxy, TestProxyConfig,
+};
 
 const USAGE: &str = "\
 safeconv-emulator: a local emulator of Signicat's headless Authentication REST API
@@ -27,11 +31,26 @@ Options:
   --client-id ID                 API client id (default safeconv-demo-client)
   --client-secret SECRET         API client secret (default safeconv-demo-secret)
   --account-id ID                account id (default a-spge-emulator)
+  --tls                          serve HTTPS with a certificate from a test CA made at start-up
+  --tls-certificate KIND         the certificate (implies --tls): loopback (valid for 127.0.0.1,
+                                 ::1, localhost; the default), other-host (valid only for
+                                 safeconv-emulator.invalid) or expired
+  --ca-file PATH                 where to write the test CA (PEM); default: a temp file that is
+                                 removed at exit
+  --proxy                        also run a loopback HTTP proxy (CONNECT tunnels and forwarding,
+                                 to loopback targets only)
+  --proxy-port N                 its TCP port on 127.0.0.1 (default 0: a free port)
+  --proxy-credentials USER:PASS  the proxy requires these (Basic), else answers 407
+  --proxy-refuse-with STATUS     the proxy refuses every request with STATUS (e.g. 403, 502)
   --verbose                      log each request to stderr (NINs masked)
   --exit-on-stdin-close          exit when standard input is closed
   -h, --help                     show this help
 
-When ready it prints one line to stdout: SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT
+When ready it prints to stdout, the URL line last:
+  SAFECONV_EMULATOR_CA=PATH                   (only with --tls)
+  SAFECONV_PROXY_URL=http://127.0.0.1:PORT    (only with --proxy; never with credentials)
+  SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT (https:// with --tls)
+The proxy answers GET /proxy/counters and POST /proxy/reset itself.
 Admin API (no auth): GET /emulator/health, GET /emulator/counters, POST /emulator/reset,
 PUT /emulator/users/{nin}, POST|DELETE /emulator/faults, PUT /emulator/fault-rate,
 GET /emulator/sessions/{id}, GET|PUT /emulator/config.
@@ -41,6 +60,8 @@ struct Options {
     config: EmulatorConfig,
     fault_rate: Option<f64>,
     exit_on_stdin_close: bool,
+    /// `Some` with `--proxy` (or any `--proxy-…` flag).
+    proxy: Option<TestProxyConfig>,
 }
 
 fn parse_value<T: FromStr>(flag: &str, value: Option<String>) -> Result<T, String> {
@@ -56,6 +77,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         config: EmulatorConfig::default(),
         fault_rate: None,
         exit_on_stdin_close: false,
+        proxy: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -95,6 +117,42 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
             "--client-id" => config.client_id = parse_value(&flag, value())?,
             "--client-secret" => config.client_secret = parse_value(&flag, value())?,
             "--account-id" => config.account_id = parse_value(&flag, value())?,
+            "--tls" => {
+                config.tls.get_or_insert(ServerCertificate::Loopback);
+            }
+            "--tls-certificate" => {
+                let value = value().ok_or_else(|| format!("{flag} needs a value"))?;
+                config.tls = Some(value.parse().map_err(|e| format!("{flag}: {e}"))?);
+            }
+            "--ca-file" => config.ca_file = Some(parse_value(&flag, value())?),
+            "--proxy" => {
+                options.proxy.get_or_insert_with(Default::default);
+            }
+            "--proxy-port" => {
+                options.proxy.get_or_insert_with(Default::default).port =
+                    parse_value(&flag, value())?
+            }
+            "--proxy-credentials" => {
+                let pair: String = parse_value(&flag, value())?;
+                let (user, password) = pair
+                    .split_once(':')
+                    .filter(|(user, _)| !user.is_empty())
+                    .ok_or_else(|| format!("{flag} takes USER:PASSWORD"))?;
+                options
+                    .proxy
+                    .get_or_insert_with(Default::default)
+                    .credentials = Some((user.to_owned(), password.to_owned()));
+            }
+            "--proxy-refuse-with" => {
+                let status: u16 = parse_value(&flag, value())?;
+                if !(400..=599).contains(&status) {
+                    return Err(format!("{flag} takes an error status, 400 to 599"));
+                }
+                options
+                    .proxy
+                    .get_or_insert_with(Default::default)
+                    .refuse_with = Some(status);
+            }
             "--verbose" => config.log_requests = true,
             "--exit-on-stdin-close" => options.exit_on_stdin_close = true,
             other => return Err(format!("unknown argument '{other}' (see --help)")),
@@ -102,6 +160,13 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         if inline.is_some() {
             return Err(format!("{flag} takes no value"));
         }
+    }
+    if options.config.ca_file.is_some() && options.config.tls.is_none() {
+        return Err("--ca-file needs --tls".to_owned());
+    }
+    let verbose = options.config.log_requests;
+    if let Some(proxy) = &mut options.proxy {
+        proxy.log_requests = verbose;
     }
     Ok(Some(options))
 }
@@ -175,8 +240,22 @@ fn main() -> ExitCode {
     if let Some(rate) = options.fault_rate {
         emulator.set_fault_rate(rate, Vec::new(), Vec::new());
     }
+    let proxy = match options.proxy.map(TestProxy::start_blocking).transpose() {
+        Ok(proxy) => proxy,
+        Err(e) => {
+            eprintln!("safeconv-emulator: cannot start the proxy: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     {
+        // The URL line comes last: a harness that waits for it has every other line already.
         let mut stdout = std::io::stdout().lock();
+        if let Some(ca_file) = emulator.ca_file() {
+            let _ = writeln!(stdout, "SAFECONV_EMULATOR_CA={}", ca_file.display());
+        }
+        if let Some(proxy) = &proxy {
+            let _ = writeln!(stdout, "SAFECONV_PROXY_URL={}", proxy.url());
+        }
         let _ = writeln!(stdout, "SAFECONV_EMULATOR_URL={}", emulator.url());
         let _ = stdout.flush();
     }
@@ -199,6 +278,9 @@ fn main() -> ExitCode {
         tokio::select! {
             _ = termination_signal() => {}
             _ = stdin_closed(), if exit_on_stdin_close => {}
+        }
+        if let Some(proxy) = proxy {
+            proxy.shutdown().await;
         }
         emulator.shutdown().await;
     });
@@ -247,5 +329,54 @@ mod tests {
         assert!(parse_args(args(&["--port"])).is_err());
         assert!(parse_args(args(&["--fault-rate", "2"])).is_err());
         assert!(parse_args(args(&["--verbose=1"])).is_err());
+    }
+
+    #[test]
+    fn parses_tls_flags() {
+        let options = parse_args(args(&["--tls"])).unwrap().unwrap();
+        assert_eq!(options.config.tls, Some(ServerCertificate::Loopback));
+        let options = parse_args(args(&[
+            "--tls-certificate=expired",
+            "--tls",
+            "--ca-file",
+            "/tmp/x.pem",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(options.config.tls, Some(ServerCertificate::Expired));
+        assert_eq!(
+            options.config.ca_file.as_deref(),
+            Some(std::path::Path::new("/tmp/x.pem"))
+        );
+        assert!(parse_args(args(&["--tls-certificate", "valid"])).is_err());
+        assert!(parse_args(args(&["--ca-file", "/tmp/x.pem"])).is_err());
+        assert!(parse_args(args(&["--tls=1"])).is_err());
+    }
+
+    #[test]
+    fn parses_proxy_flags() {
+        assert!(parse_args(args(&[])).unwrap().unwrap().proxy.is_none());
+        let proxy = parse_args(args(&["--proxy"])).unwrap().unwrap().proxy;
+        assert_eq!(proxy, Some(TestProxyConfig::default()));
+        let options = parse_args(args(&[
+            "--proxy-credentials",
+            "agent:pa:ss",
+            "--proxy-port=3128",
+            "--proxy-refuse-with",
+            "502",
+            "--verbose",
+        ]))
+        .unwrap()
+        .unwrap();
+        let proxy = options.proxy.unwrap();
+        assert_eq!(
+            proxy.credentials,
+            Some(("agent".to_owned(), "pa:ss".to_owned()))
+        );
+        assert_eq!((proxy.port, proxy.refuse_with), (3128, Some(502)));
+        assert!(proxy.log_requests);
+        assert!(parse_args(args(&["--proxy-credentials", "nocolon"])).is_err());
+        assert!(parse_args(args(&["--proxy-credentials", ":pass"])).is_err());
+        assert!(parse_args(args(&["--proxy-refuse-with", "200"])).is_err());
     }
 }

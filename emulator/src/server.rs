@@ -1,5 +1,5 @@
-//! The accept loop: a hyper HTTP/1.1 server around the axum router, on its own thread and
-//! runtime, applying CORS and injected faults before routing.
+//! The accept loop: a hyper HTTP/1.1 server around the axum router (over TLS when serving
+//! HTTPS), on its own thread and runtime, applying CORS and injected faults before routing.
 
 use std::fmt;
 use std::io;
@@ -18,9 +18,11 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::api::PeerAddr;
@@ -65,23 +67,33 @@ impl ServerHandle {
     }
 }
 
-/// Serve `listener` (already bound, non-blocking) on a new thread with its own runtime.
-pub(crate) fn spawn(
+/// How long a client may take over its TLS handshake before the connection is dropped.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs `serve(listener, stop)` on a new thread with its own single-threaded runtime; the
+/// returned handle stops it. Shared by the emulator and the test proxy.
+pub(crate) fn spawn_on_own_thread<F, Fut>(
+    name: &str,
     listener: std::net::TcpListener,
-    shared: Arc<Shared>,
-) -> io::Result<ServerHandle> {
+    serve: F,
+) -> io::Result<ServerHandle>
+where
+    F: FnOnce(TcpListener, watch::Receiver<bool>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (stopped_tx, stopped_rx) = oneshot::channel();
+    let label = name.to_owned();
     std::thread::Builder::new()
-        .name("safeconv-emulator".to_owned())
+        .name(name.to_owned())
         .spawn(move || {
             runtime.block_on(async move {
                 match TcpListener::from_std(listener) {
-                    Ok(listener) => accept_loop(listener, shared, stop_rx).await,
-                    Err(e) => eprintln!("safeconv-emulator: cannot listen: {e}"),
+                    Ok(listener) => serve(listener, stop_rx).await,
+                    Err(e) => eprintln!("{label}: cannot listen: {e}"),
                 }
             });
             drop(runtime);
@@ -93,7 +105,24 @@ pub(crate) fn spawn(
     })
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// Serve `listener` (already bound, non-blocking) on a new thread with its own runtime, over
+/// TLS when `tls` is given.
+pub(crate) fn spawn(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<TlsAcceptor>,
+) -> io::Result<ServerHandle> {
+    spawn_on_own_thread("safeconv-emulator", listener, move |listener, stop| {
+        accept_loop(listener, shared, tls, stop)
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
     let router = routes::router(shared.clone());
     let mut connections = JoinSet::new();
     loop {
@@ -103,7 +132,23 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(stream, peer, shared.clone(), router.clone()));
+                    let (shared, router) = (shared.clone(), router.clone());
+                    match tls.clone() {
+                        None => connections.spawn(serve_connection(stream, peer, shared, router)),
+                        Some(acceptor) => connections.spawn(async move {
+                            let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                            match handshake.await {
+                                Ok(Ok(stream)) => serve_connection(stream, peer, shared, router).await,
+                                Ok(Err(e)) => {
+                                    bump(&shared.counters.tls_handshakes_failed);
+                                    if shared.config.log_requests {
+                                        eprintln!("safeconv-emulator: TLS handshake from {peer} failed: {e}");
+                                    }
+                                }
+                                Err(_) => bump(&shared.counters.tls_handshakes_failed),
+                            }
+                        }),
+                    };
                 }
                 // Out of file descriptors and the like: back off a little.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -115,12 +160,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
     while connections.join_next().await.is_some() {}
 }
 
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    shared: Arc<Shared>,
-    router: Router,
-) {
+async fn serve_connection<S>(stream: S, peer: SocketAddr, shared: Arc<Shared>, router: Router)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |request| handle(shared.clone(), router.clone(), peer, request));
     let _ = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)

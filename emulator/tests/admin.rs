@@ -56,7 +56,8 @@ async fn health_counters_and_reset() {
         counters,
         json!({
             "tokenRequests": 1, "tokensIssued": 1, "createRequests": 1, "sessionsCreated": 1,
-            "getRequests": 1, "cancelRequests": 0, "faultsInjected": 0, "tokensRejected": 0
+            "getRequests": 1, "cancelRequests": 0, "faultsInjected": 0, "tokensRejected": 0,
+            "tlsHandshakesFailed": 0
         })
     );
 

@@ -1,6 +1,7 @@
 # Shared by the scripts/test-*.sh scripts. Source it; do not run it.
 # Gives: $ROOT, $TARGET_DIR, log(), need_apt PKG..., start_emulator [ARGS...] (exports
-# SAFECONV_EMULATOR_URL; the emulator is stopped when the script exits).
+# SAFECONV_EMULATOR_URL, and SAFECONV_EMULATOR_CA with --tls and SAFECONV_PROXY_URL with
+# --proxy; the emulator is stopped when the script exits).
 
 set -euo pipefail
 
@@ -39,7 +40,8 @@ _stop_emulators() {
 }
 trap _stop_emulators EXIT
 
-# Starts the Signicat emulator on a random loopback port and exports SAFECONV_EMULATOR_URL.
+# Starts the Signicat emulator on a random loopback port and exports SAFECONV_EMULATOR_URL
+# (its last line on stdout), plus SAFECONV_EMULATOR_CA and SAFECONV_PROXY_URL when printed.
 start_emulator() {
   (cd "$ROOT" && cargo build -q -p safeconv-emulator)
   local out
@@ -50,6 +52,12 @@ start_emulator() {
     if grep -q '^SAFECONV_EMULATOR_URL=' "$out"; then
       SAFECONV_EMULATOR_URL="$(sed -n 's/^SAFECONV_EMULATOR_URL=//p' "$out" | head -n1)"
       export SAFECONV_EMULATOR_URL
+      local line
+      for line in SAFECONV_EMULATOR_CA SAFECONV_PROXY_URL; do
+        if grep -q "^$line=" "$out"; then
+          export "$line=$(sed -n "s/^$line=//p" "$out" | head -n1)"
+        fi
+      done
       return 0
     fi
     sleep 0.1

@@ -177,6 +177,11 @@ impl From<Error> for Failure {
             ErrorKind::Transport(TransportErrorKind::Connection) => {
                 SafeconvResult::SAFECONV_TRANSPORT_CONNECTION
             }
+            // Never sent, like a refused connection; codes of their own come with the C
+            // exposure of the TLS and proxy options (issue 10).
+            ErrorKind::Transport(TransportErrorKind::Tls | TransportErrorKind::Proxy) => {
+                SafeconvResult::SAFECONV_TRANSPORT_CONNECT
+            }
             ErrorKind::Protocol => SafeconvResult::SAFECONV_PROTOCOL,
             ErrorKind::Cancelled => SafeconvResult::SAFECONV_CANCELLED,
         };

@@ -86,6 +86,10 @@ pub enum TransportErrorKind {
     Connect,
     /// The connection failed while the request was under way.
     Connection,
+    /// The TLS handshake failed: unknown issuer, expired certificate, wrong host name.
+    Tls,
+    /// The proxy answered and refused (e.g. 407, wrong proxy credentials).
+    Proxy,
 }
 
 /// Options for starting a Safe Conversation; every field is optional and checked, with the

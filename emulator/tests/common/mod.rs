@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, StatusCode};
-use safeconv_emulator::{Behaviour, Emulator, EmulatorConfig};
+use safeconv_emulator::{Behaviour, Emulator, EmulatorConfig, ServerCertificate};
 use serde_json::{Value, json};
 
 /// A reqwest client that never goes through a proxy.
@@ -18,6 +18,35 @@ pub fn client() -> Client {
         .no_proxy()
         .build()
         .expect("reqwest client")
+}
+
+/// A reqwest client builder that never goes through a proxy unless given one, and trusts only
+/// `ca_pem` for HTTPS (nothing at all when `None`).
+pub fn client_trusting(ca_pem: Option<&str>) -> reqwest::ClientBuilder {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in ca_pem
+        .map(|pem| CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        roots.add(cert.expect("PEM")).expect("a CA");
+    }
+    let tls = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Client::builder().no_proxy().tls_backend_preconfigured(tls)
+}
+
+/// An emulator serving HTTPS with `certificate`, with the quick settings.
+pub async fn start_https(certificate: ServerCertificate) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        tls: Some(certificate),
+        ..quick_config()
+    })
+    .await
+    .expect("emulator starts")
 }
 
 /// Quick settings for tests: sessions may live 1 s, users approve after 300 ms.

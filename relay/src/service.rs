@@ -441,6 +441,7 @@ impl Relay {
     pub async fn cancel(&self, caller: &Caller, session_id: &str) -> Result<Bytes, Problem> {
         let inner = &*self.inner;
         let cached = self.owned(caller, session_id).await?;
+        let already_ended = cached.as_ref().is_some_and(|e| e.is_final);
         let (body, status, is_final) = match cached.filter(|e| e.is_final) {
             // Already ended: the answer is what it ended as (cancel is idempotent).
             Some(entry) => (entry.body, entry.status, true),
@@ -468,7 +469,7 @@ impl Relay {
         {
             tracing::error!(error = %e, session_id, "a cancel could not be recorded");
         }
-        if is_final {
+        if is_final && !already_ended {
             inner.metrics.outcome(&status);
         }
         tracing::info!(agent = %caller.agent.id, session_id, status = %status, "session cancelled");

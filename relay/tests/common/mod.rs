@@ -498,6 +498,12 @@ impl JwksServer {
         jsonwebtoken::encode(&header, &claims, key).unwrap()
     }
 
+    /// Signs with `signer` and no `kid` in the header.
+    pub fn sign_without_kid(&self, signer: &str, claims: Value) -> String {
+        let (alg, key) = &self.signers[signer];
+        jsonwebtoken::encode(&Header::new(*alg), &claims, key).unwrap()
+    }
+
     pub fn sign(&self, kid: &str, claims: Value) -> String {
         self.sign_as(kid, kid, claims)
     }

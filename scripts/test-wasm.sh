@@ -4,7 +4,8 @@
 #   2. tests/wasm.rs with wasm-bindgen-test in headless Chromium (the same, as CORS requests)
 #   3. bindings/js/test/api.test.mjs with node --test            (the JavaScript API as pages use it)
 #   4. tsc --strict on bindings/js/test/usage.ts                 (the TypeScript declarations)
-#   5. examples/web/test/e2e.test.mjs: the "verify caller" panel driven in Chromium (playwright-core)
+#   5. examples/web/test/e2e.test.mjs: the "verify caller" panel driven in Chromium (playwright-core),
+#      with an agent login, through safeconv-relay
 # On a fresh Debian 12 machine it installs what is missing first: the wasm32 target,
 # wasm-bindgen-cli (the version Cargo.toml pins), chromium + chromium-driver, the npm dev packages.
 # Ends with `wasm tests: N passed, M failed` and exits non-zero if anything failed.
@@ -31,6 +32,9 @@ done
 log "starting the emulator"
 start_emulator
 log "emulator at $SAFECONV_EMULATOR_URL"
+# The browser example goes through the relay (examples/web/server.mjs starts it).
+(cd "$ROOT" && cargo build -q -p safeconv-relay)
+export SAFECONV_RELAY_BIN="$TARGET_DIR/debug/safeconv-relay"
 
 passed=0
 failed=0

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python bindings: builds libsafeconv with --features uniffi, generates the `safeconv`
 # module in library mode into bindings/python/generated/, and runs pytest against the
-# emulator (started here unless SAFECONV_EMULATOR_URL is set).
+# emulator (started here unless SAFECONV_EMULATOR_URL is set), directly and, as an agent app
+# does, through safeconv-relay (tests/test_relay.py).
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/mobile.sh"
 
@@ -18,6 +19,10 @@ log "generating the Python module"
 generate_bindings python "$PY_DIR/generated"
 cp -f "$MOBILE_LIB" "$PY_DIR/generated/libsafeconv.so"
 ensure_emulator
+# tests/test_relay.py runs an agent app through safeconv-relay.
+log "building safeconv-relay"
+(cd "$ROOT" && cargo build -q -p safeconv-relay)
+export SAFECONV_RELAY_BIN="${SAFECONV_RELAY_BIN:-$TARGET_DIR/debug/safeconv-relay}"
 
 log "pytest (Python bindings)"
 report="$(mktemp)"

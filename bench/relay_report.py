@@ -54,7 +54,9 @@ def main():
         + f"; its minimum poll interval is just under the clients', so every poll is proxied to "
         f"Signicat (upstream reads: {reads.get('upstream', '?')}, answered from the cache: "
         f"{reads.get('cache', '0')}). Machine: {model}, {os.cpu_count()} CPUs, Linux "
-        f"{platform.release()}.",
+        f"{platform.release()}; load average when the report was written: "
+        f"{' '.join(open('/proc/loadavg').read().split()[:3])} (other work on the machine shares "
+        "the two cores, so absolute latencies vary from run to run; the two columns ran minutes apart).",
         "",
         "| | straight to the emulator | through the relay |",
         "|---|---:|---:|",
@@ -71,10 +73,12 @@ def main():
         f"| peak RSS | {r.get('peak_rss_kib', 0) / 1024:.1f} MiB |",
         "",
         "CPU per poll covers everything the relay does for one: the agent's key checked, ownership "
-        "looked up, the core client's request to Signicat (token from its cache), the answer "
-        "cached and passed on, plus the log line. Added latency is the relay's whole share of a "
-        "poll, including the extra loopback hop. Targets, the PostgreSQL figures and N = 10 000 "
-        "come with the scale-out issue.",
+        "looked up (in memory), the core client's request to Signicat (token from its cache), the "
+        "answer parsed, cached and passed on (logs at `warn`, so no line per request). Added "
+        "latency is the relay's whole share of a poll, the extra loopback hop included; its tail "
+        "(p90 and up) is where the relay waits for CPU 0, which it shares with whatever else the "
+        "machine runs (see the load average). Targets, the PostgreSQL figures and N = 10 000 come "
+        "with the scale-out issue.",
         END,
     ]
     section = "\n".join(lines) + "\n"

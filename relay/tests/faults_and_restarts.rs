@@ -185,6 +185,11 @@ struct RelayProcess {
 
 impl RelayProcess {
     fn start(dir: &std::path::Path, emulator: &Emulator) -> RelayProcess {
+        let database_url = format!("sqlite://{}", dir.join("relay.db").display());
+        RelayProcess::start_on(dir, emulator, &database_url)
+    }
+
+    fn start_on(dir: &std::path::Path, emulator: &Emulator, database_url: &str) -> RelayProcess {
         let config = emulator.config();
         let mut child = Command::new(relay_binary())
             .args([
@@ -193,7 +198,7 @@ impl RelayProcess {
                 "--agent-keys",
                 dir.join("agents.keys").to_str().unwrap(),
                 "--database-url",
-                &format!("sqlite://{}", dir.join("relay.db").display()),
+                database_url,
             ])
             .current_dir(dir)
             .env("SAFECONV_BASE_URL", emulator.url())
@@ -374,4 +379,93 @@ fn the_command_line_helpers() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("SAFECONV_CLIENT_SECRET"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_cut_short_by_sigkill_is_audited_as_interrupted() {
+    let emulator = Emulator::start(EmulatorConfig {
+        default_behaviour: safeconv_emulator::Behaviour::NeverAnswer,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = common::TempDir::new();
+    let key = safeconv_relay::auth::new_agent_key();
+    std::fs::write(
+        dir.0.join("agents.keys"),
+        format!(
+            "alice {}\n",
+            safeconv_relay::auth::hash_agent_key(&key).unwrap()
+        ),
+    )
+    .unwrap();
+    let n = nin(81);
+    // Signicat takes its time answering the create; the relay is killed meanwhile.
+    emulator.inject(
+        Some(Endpoint::CreateSession),
+        Fault::Slow {
+            delay: Duration::from_millis(1500),
+        },
+        1,
+    );
+    let first = RelayProcess::start(&dir.0, &emulator);
+    let request = http()
+        .post(format!("{}/auth/rest/sessions", first.url))
+        .bearer_auth(&key)
+        .json(&sdk_body(&n))
+        .send();
+    let pending = tokio::spawn(request);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    first.kill();
+    assert!(
+        pending.await.unwrap().is_err(),
+        "the connection died with the relay"
+    );
+
+    // After the restart the NIN is not blocked by the interrupted create (it counts in the
+    // NIN's window: a push may have happened), and the audit log says what is known.
+    let second = RelayProcess::start(&dir.0, &emulator);
+    let response = http()
+        .post(format!("{}/auth/rest/sessions", second.url))
+        .bearer_auth(&key)
+        .json(&sdk_body(&n))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    second.kill();
+    let db = format!("sqlite://{}", dir.0.join("relay.db").display());
+    let export = Command::new(relay_binary())
+        .args(["audit", "export", "--database-url", &db])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    let actions: Vec<String> = String::from_utf8(export.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(actions, ["create", "interrupted", "create", "created"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relative_sqlite_url_creates_the_file_in_the_working_directory() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let dir = common::TempDir::new();
+    std::fs::write(dir.0.join("agents.keys"), "").unwrap();
+    let relay = RelayProcess::start_on(&dir.0, &emulator, "sqlite://relative.db");
+    assert!(dir.0.join("relative.db").exists());
+    assert!(dir.0.join("relative.db.audit-key").exists());
+    let ready = http()
+        .get(format!("{}/readyz", relay.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(relay.kill(), "");
 }

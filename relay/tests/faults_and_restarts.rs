@@ -230,6 +230,18 @@ impl RelayProcess {
         RelayProcess { child, url, rest }
     }
 
+    /// SIGTERM; the exit code once it stopped.
+    fn terminate(mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let code = self.child.wait().unwrap().code();
+        assert_eq!(self.rest.join().unwrap(), "");
+        code
+    }
+
     /// SIGKILL; returns what it wrote to stdout after the first line.
     fn kill(mut self) -> String {
         self.child.kill().unwrap();
@@ -467,5 +479,9 @@ async fn a_relative_sqlite_url_creates_the_file_in_the_working_directory() {
         .await
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
-    assert_eq!(relay.kill(), "");
+    assert_eq!(
+        relay.terminate(),
+        Some(0),
+        "SIGTERM stops it gracefully, exit 0"
+    );
 }

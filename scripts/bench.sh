@@ -2,8 +2,9 @@
 # Benchmark the SDK against the few dozen lines of Python a user would write instead, side by
 # side in one run, and write docs/benchmarks.md.
 #
-#   scripts/bench.sh                  # N = 100, 1 000, 10 000
+#   scripts/bench.sh                  # N = 100, 1 000, 10 000, then the relay scenario
 #   SIZES="100 1000" scripts/bench.sh # fewer sizes
+#   SCENARIOS=relay scripts/bench.sh  # only the relay scenario (updates its section of the doc)
 #
 # For each N and each client (SDK, the baseline, and the baseline with an asyncio.Semaphore
 # keeping at most BASELINE_LIMIT requests under way) a fresh emulator process is started on
@@ -12,6 +13,11 @@
 # approve APPROVE_AFTER_MS after creation; the clients poll every INTERVAL_MS.
 # bench/collect.py scores both runs from the emulator's counters and session timestamps;
 # bench/report.py writes the table. Only loopback is ever contacted; every run is bounded.
+#
+# The relay scenario: RELAY_SESSIONS (1 000) sessions polled every INTERVAL_MS for
+# RELAY_SECONDS, once straight to the emulator and once through safeconv-relay (release build,
+# alone on CPU 0; the emulator and the load client on CPU 1), by relay/examples/poll_load.rs.
+# bench/relay_report.py writes its section of docs/benchmarks.md (between markers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -28,6 +34,9 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=${BENCH_OUT:-$TARGET_DIR/bench-results}
 DOC=${BENCH_DOC:-$ROOT/docs/benchmarks.md}
 PYTHON=${PYTHON:-python3}
+SCENARIOS=${SCENARIOS:-"sdk relay"}
+RELAY_SESSIONS=${RELAY_SESSIONS:-1000}
+RELAY_SECONDS=${RELAY_SECONDS:-20}
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -47,6 +56,11 @@ cargo build --release -p safeconv-emulator --bin safeconv-emulator
 cargo build --release -p safeconv --example bench
 EMULATOR=$TARGET_DIR/release/safeconv-emulator
 BENCH=$TARGET_DIR/release/examples/bench
+if [[ " $SCENARIOS " == *" relay "* ]]; then
+    cargo build --release -p safeconv-relay --bin safeconv-relay --example poll_load
+fi
+RELAY=$TARGET_DIR/release/safeconv-relay
+POLL_LOAD=$TARGET_DIR/release/examples/poll_load
 
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
@@ -69,7 +83,15 @@ stop_emulator() {
         EMULATOR_PID=
     fi
 }
-trap stop_emulator EXIT
+RELAY_PID=
+stop_relay() {
+    if [ -n "$RELAY_PID" ]; then
+        kill "$RELAY_PID" 2>/dev/null || true
+        wait "$RELAY_PID" 2>/dev/null || true
+        RELAY_PID=
+    fi
+}
+trap 'stop_relay; stop_emulator' EXIT
 
 start_emulator() {
     local log_file=$OUT/emulator.out
@@ -133,6 +155,7 @@ run_one() { # client N
     stop_emulator
 }
 
+sdk_scenario() {
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for n in $SIZES; do
     run_one sdk "$n"
@@ -203,3 +226,70 @@ EOF
 "$PYTHON" bench/report.py --results "$RESULTS" --sizes "$SIZES_JSON" --machine "$MACHINE_JSON" \
     --out "$DOC"
 log "wrote $DOC"
+}
+
+# N sessions polled straight to the emulator, then through the relay; one JSON line each.
+relay_scenario() {
+    local results=$OUT/relay.jsonl dir
+    : >"$results"
+    local saved_approve=$APPROVE_AFTER_MS saved_pin=("${PIN_EMULATOR[@]}")
+    # Callers who take their time: every session stays running while it is polled.
+    APPROVE_AFTER_MS=3600000
+    if [ "${#PIN_CLIENT[@]}" -gt 0 ]; then PIN_EMULATOR=(taskset -c 1); fi
+    local load=(--sessions "$RELAY_SESSIONS" --seconds "$RELAY_SECONDS" --interval-ms "$INTERVAL_MS"
+        --clk-tck "$(getconf CLK_TCK)")
+
+    start_emulator
+    log "relay scenario: $RELAY_SESSIONS sessions straight to the emulator ($URL)"
+    timeout "$RUN_TIMEOUT" "${PIN_CLIENT[@]}" "$POLL_LOAD" --url "$URL" \
+        --token-url "$URL/auth/open/connect/token" "${load[@]}" |
+        "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); d["path"]="direct"; print(json.dumps(d))' >>"$results"
+    stop_emulator
+
+    start_emulator
+    dir=$(mktemp -d)
+    local key
+    "$RELAY" new-agent-key bench-agent >"$dir/new-key"
+    key=$(sed -n 1p "$dir/new-key")
+    sed -n 2p "$dir/new-key" >"$dir/agents.keys"
+    cat >"$dir/relay.toml" <<TOML
+[policy]
+# Just under the clients' interval: every poll is proxied to Signicat (none from the cache).
+min_poll_interval_ms = $((INTERVAL_MS * 9 / 10))
+[limits]
+per_agent = 1000000
+TOML
+    local pin_relay=()
+    if [ "${#PIN_CLIENT[@]}" -gt 0 ]; then pin_relay=(taskset -c 0); fi
+    SAFECONV_BASE_URL=$URL SAFECONV_ACCOUNT_ID=a-spge-emulator SAFECONV_CLIENT_ID=safeconv-demo-client \
+        SAFECONV_CLIENT_SECRET=safeconv-demo-secret SAFECONV_RELAY_LOG=warn \
+        "${pin_relay[@]}" "$RELAY" --listen 127.0.0.1:0 --config "$dir/relay.toml" \
+        --agent-keys "$dir/agents.keys" --database-url "sqlite://$dir/relay.db" \
+        >"$dir/relay.out" 2>"$OUT/relay.log" &
+    RELAY_PID=$!
+    local relay_url=
+    for _ in $(seq 1 100); do
+        relay_url=$(sed -n 's/^SAFECONV_RELAY_URL=//p' "$dir/relay.out")
+        [ -n "$relay_url" ] && break
+        sleep 0.1
+    done
+    [ -n "$relay_url" ] || { echo "the relay did not start" >&2; cat "$OUT/relay.log" >&2; exit 1; }
+    log "relay scenario: $RELAY_SESSIONS sessions through the relay ($relay_url)"
+    timeout "$RUN_TIMEOUT" "${PIN_CLIENT[@]}" "$POLL_LOAD" --url "$relay_url" --bearer "$key" \
+        --relay-pid "$RELAY_PID" "${load[@]}" >"$dir/load.json"
+    local reads
+    reads=$(curl -s "$relay_url/metrics" | sed -n 's/^safeconv_relay_session_reads_total{source="\([a-z]*\)"} \([0-9]*\)$/\1=\2/p' | tr '\n' ' ')
+    "$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); d["path"]="relay"; d["reads"]=dict(kv.split("=") for kv in sys.argv[2].split()); print(json.dumps(d))' \
+        "$dir/load.json" "$reads" >>"$results"
+    stop_relay
+    stop_emulator
+    rm -rf "$dir"
+    APPROVE_AFTER_MS=$saved_approve
+    PIN_EMULATOR=("${saved_pin[@]}")
+    cat "$results" >&2
+    "$PYTHON" bench/relay_report.py --results "$results" --doc "$DOC" --pinned "${#PIN_CLIENT[@]}"
+    log "wrote the relay section of $DOC"
+}
+
+if [[ " $SCENARIOS " == *" sdk "* ]]; then sdk_scenario; fi
+if [[ " $SCENARIOS " == *" relay "* ]]; then relay_scenario; fi

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 
-suites=(test-rust.sh test-c.sh test-wasm.sh test-mobile.sh)
+suites=(test-rust.sh test-relay.sh test-c.sh test-wasm.sh test-mobile.sh)
 started=$SECONDS
 for suite in "${suites[@]}"; do
   log "scripts/$suite"

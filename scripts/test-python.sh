@@ -7,6 +7,7 @@
 # of the type hints), then the example agent console with a scripted caller.
 #
 #   scripts/test-python.sh [PYTEST ARGS...]
+# Also runs an agent app through safeconv-relay (tests/test_relay.py).
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/mobile.sh"
 
@@ -31,6 +32,10 @@ cd "$scratch/run"
 "$python" -c 'import safeconv, sys; print(f"safeconv {safeconv.__version__} from {safeconv.__file__}")' >&2
 
 ensure_emulator
+# tests/test_relay.py runs an agent app through safeconv-relay.
+log "building safeconv-relay"
+(cd "$ROOT" && cargo build -q -p safeconv-relay)
+export SAFECONV_RELAY_BIN="${SAFECONV_RELAY_BIN:-$TARGET_DIR/debug/safeconv-relay}"
 
 log "pytest (bindings/python/tests, against the installed wheel)"
 report="$scratch/junit.xml"

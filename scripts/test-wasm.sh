@@ -6,7 +6,8 @@
 #   4. tsc --strict on bindings/js/test/usage.ts                 (the TypeScript declarations)
 #   5. bindings/js/test/package.test.mjs: the `npm pack` tarball (scripts/pack-js.sh) installed into
 #      a fresh project, imported from Node, bundled with esbuild into a page run in Chromium
-#   6. examples/web/test/e2e.test.mjs: the "verify caller" panel driven in Chromium (playwright-core)
+#   6. examples/web/test/e2e.test.mjs: the "verify caller" panel driven in Chromium (playwright-core),
+#      with an agent login, through safeconv-relay
 # On a fresh Debian 12 machine it installs what is missing first: the wasm32 target,
 # wasm-bindgen-cli (the version Cargo.toml pins), chromium + chromium-driver, the npm dev packages.
 # Ends with `wasm tests: N passed, M failed` and exits non-zero if anything failed.
@@ -33,6 +34,9 @@ done
 log "starting the emulator"
 start_emulator
 log "emulator at $SAFECONV_EMULATOR_URL"
+# The browser example goes through the relay (examples/web/server.mjs starts it).
+(cd "$ROOT" && cargo build -q -p safeconv-relay)
+export SAFECONV_RELAY_BIN="$TARGET_DIR/debug/safeconv-relay"
 
 passed=0
 failed=0

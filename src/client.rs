@@ -116,6 +116,22 @@ impl Client {
         &self.inner.config
     }
 
+    /// Makes sure an access token can be had: answers from the token cache when its token is
+    /// fresh, else fetches one (with the usual retries). For start-up checks and readiness
+    /// probes; the session calls fetch tokens by themselves.
+    ///
+    /// ```no_run
+    /// # async fn run(client: safeconv::Client) {
+    /// if let Err(e) = client.authenticate().await {
+    ///     eprintln!("Signicat is not reachable with these credentials: {e}");
+    /// }
+    /// # }
+    /// ```
+    pub async fn authenticate(&self) -> Result<()> {
+        let inner = &*self.inner;
+        inner.tokens.get(&inner.transport).await.map(drop)
+    }
+
     /// Creates a session from a full request. Not retried on failures that leave it unknown
     /// whether Signicat created the session (timeouts, dropped connections, 5xx): the error says
     /// so, and you decide whether to start again.

@@ -172,8 +172,15 @@ impl CreateSessionRequest {
         }
     }
 
-    /// Checks the limits Signicat documents, so a bad request fails here with the field's name.
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Checks the limits Signicat documents, so a bad request fails here with the field's name
+    /// ([`Client::create_session`](crate::Client::create_session) calls it before sending).
+    ///
+    /// ```
+    /// let mut request = safeconv::CreateSessionRequest::headless();
+    /// request.language = Some("norsk".into());
+    /// assert!(matches!(request.validate(), Err(safeconv::Error::InvalidInput { .. })));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
         if !matches!(self.flow.as_str(), "headless" | "redirect" | "embedded") {
             return Err(Error::invalid_input(
                 "flow",

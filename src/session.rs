@@ -107,15 +107,16 @@ impl<'de> Deserialize<'de> for Status {
 }
 
 /// A session as Signicat returns it from create, get and cancel. Fields this SDK does not know
-/// are ignored.
+/// are kept in `extra`, never refused.
 ///
 /// ```
 /// let json = r#"{"id":"425cbb48","status":"CREATED","idpData":{"bindingMessage":"Snedig redning"},
 ///                "expiresAt":"2026-06-29T11:08:34.9495067+00:00","somethingNew":[1,2]}"#;
 /// let session: safeconv::Session = serde_json::from_str(json).unwrap();
 /// assert_eq!(session.binding_message(), Some("Snedig redning"));
+/// assert_eq!(session.extra["somethingNew"], serde_json::json!([1, 2]));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Session {
     /// Opaque session id.
@@ -164,6 +165,35 @@ pub struct Session {
     /// Tags, echoed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Every other field, as Signicat sent it (`environment`, `prefilledInput`, fields added
+    /// later), so that a session passed on (by a relay, say) keeps Signicat's whole body.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+// By hand, so that `extra` (whose `prefilledInput` echoes the NIN) shows only its field names.
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("status", &self.status)
+            .field("status_detail", &self.status_detail)
+            .field("provider", &self.provider)
+            .field("subject", &self.subject)
+            .field("idp_data", &self.idp_data)
+            .field("error", &self.error)
+            .field("loa", &self.loa)
+            .field("expires_at", &self.expires_at)
+            .field("session_lifetime", &self.session_lifetime)
+            .field("flow", &self.flow)
+            .field("allowed_providers", &self.allowed_providers)
+            .field("requested_attributes", &self.requested_attributes)
+            .field("external_reference", &self.external_reference)
+            .field("tags", &self.tags)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Default for Status {

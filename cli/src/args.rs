@@ -52,6 +52,10 @@ pub struct DemoArgs {
     /// Print JSON lines instead of the human display.
     #[arg(long)]
     pub json: bool,
+    /// Go through an embedded safeconv-relay, as a browser or mobile agent does: the client
+    /// holds only an agent key, the relay holds the Signicat secret.
+    #[arg(long)]
+    pub relay: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -552,3 +552,31 @@ async fn no_proxy_and_the_system_trust_store_from_the_environment() {
     let output = run(command).await;
     assert_succeeded(&output);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_through_the_relay_verifies_the_caller_and_audits_it() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_safeconv"));
+    command
+        .env_clear()
+        .args(["demo", "--relay"])
+        .stdin(Stdio::null());
+    let output = run(command).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("relay     http://127.0.0.1:"), "{stdout}");
+    assert!(stdout.contains("Verified: Kari Nordmann"), "{stdout}");
+    assert!(
+        stdout.contains("audit     3 records (create, created, outcome), chain intact"),
+        "{stdout}"
+    );
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_safeconv"));
+    command
+        .env_clear()
+        .args(["demo", "--relay", "--json", "--caller", "decline"])
+        .stdin(Stdio::null());
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(3));
+    let last = events(&output).pop().unwrap();
+    assert_eq!(last["status"], "ABORT");
+}

@@ -1,5 +1,6 @@
 // The "verify caller" panel of a browser softphone, on the safeconv JavaScript package.
-// Served by server.mjs, which also plays the integrator's backend (POST /api/token).
+// Served by server.mjs, which also plays the call centre's agent login and identity provider;
+// the panel talks to safeconv-relay with the signed-in agent's own JWT, never to Signicat.
 import { SafeconvClient, SafeconvError, checkNin } from '/safeconv/index.js';
 
 const $ = (id) => document.getElementById(id);
@@ -26,15 +27,72 @@ const STATUS_TEXT = {
   ERROR: 'BankID reported an error',
 };
 
-/** The page never holds the client secret: tokens come from our own backend. */
+const loginForm = $('login');
+const sentNin = $('sent-nin');
+const timeLeft = $('time-left');
+
+/** The calls to our own backend carry a header a cross-site form cannot send. */
+const backend = (path, init = {}) =>
+  fetch(path, { ...init, headers: { 'x-requested-with': 'safeconv', 'content-type': 'application/json', ...init.headers } });
+
+/**
+ * The agent's own credential for the relay: a short-lived JWT for the signed-in agent. The page
+ * never holds the Signicat client secret or a Signicat access token; the relay does.
+ */
 async function tokenProvider() {
-  const response = await fetch('/api/token', { method: 'POST', headers: { 'x-requested-with': 'safeconv' } });
-  if (!response.ok) throw new Error(`the backend gave no token (HTTP ${response.status})`);
+  const response = await backend('/api/agent-token', { method: 'POST' });
+  if (!response.ok) throw new Error(`no agent token (HTTP ${response.status}): sign in again`);
   return response.json(); // { accessToken, expiresIn }
 }
 
-const config = await (await fetch('/api/config')).json();
-const client = new SafeconvClient({ ...config, tokenProvider });
+let client = null;
+
+async function startPanel() {
+  const me = await (await backend('/api/me')).json();
+  if (!me.agent) {
+    loginForm.hidden = false;
+    $('agent').focus();
+    return;
+  }
+  loginForm.hidden = true;
+  form.hidden = false;
+  $('agent-id').textContent = me.agent;
+  // baseUrl is the relay; accountId is ignored there (the relay knows its account).
+  client = new SafeconvClient({ baseUrl: me.baseUrl, accountId: me.accountId, pollIntervalMs: me.pollIntervalMs, tokenProvider });
+  checkInput();
+  ninInput.focus();
+}
+
+loginForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const response = await backend('/api/login', {
+    method: 'POST',
+    body: JSON.stringify({ agent: $('agent').value.trim(), password: $('password').value }),
+  });
+  if (!response.ok) {
+    $('login-hint').textContent = 'Unknown agent or wrong password.';
+    $('login-hint').className = 'hint bad';
+    return;
+  }
+  $('password').value = '';
+  await startPanel();
+});
+
+let countdown = null;
+/** Shows the time left before the session expires, every second. */
+function showTimeLeft(expiresAt) {
+  clearInterval(countdown);
+  const tick = () => {
+    if (!expiresAt) {
+      timeLeft.textContent = '–';
+      return;
+    }
+    const seconds = Math.max(0, Math.round((expiresAt.getTime() - Date.now()) / 1000));
+    timeLeft.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+}
 
 let controller = null;
 
@@ -130,9 +188,13 @@ async function verify(nin) {
   statusText.textContent = 'Starting…';
   cancelButton.disabled = false;
   controller = new AbortController();
+  const check = checkNin(nin);
+  sentNin.textContent = check.masked ?? '–';
+  timeLeft.textContent = '–';
   try {
     const session = await client.startSafeConversation({ nin });
     sessionId.textContent = session.id;
+    showTimeLeft(session.expiresAt);
     binding.textContent = session.bindingMessage ?? '';
     statusText.textContent = STATUS_TEXT[session.status] ?? session.status;
     const outcome = await session.wait({
@@ -148,6 +210,7 @@ async function verify(nin) {
     else showError(error);
   } finally {
     controller = null;
+    clearInterval(countdown);
   }
 }
 
@@ -170,5 +233,5 @@ $('again').addEventListener('click', () => {
   ninInput.focus();
 });
 
-checkInput();
+await startPanel();
 document.body.dataset.ready = 'true';

@@ -1,6 +1,8 @@
 // End to end: the "verify caller" panel in headless Chromium (playwright-core driving the
-// system's /usr/bin/chromium), served by server.mjs, against the emulator on loopback.
-// Needs SAFECONV_EMULATOR_URL (scripts/test-wasm.sh starts the emulator and sets it).
+// system's /usr/bin/chromium), served by server.mjs, with an agent login, through
+// safeconv-relay (started by server.mjs), against the emulator on loopback.
+// Needs SAFECONV_EMULATOR_URL (scripts/test-wasm.sh starts the emulator and sets it) and
+// takes the relay binary from SAFECONV_RELAY_BIN when set (else server.mjs uses cargo run).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -85,7 +87,10 @@ after(async () => {
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
-async function openPanel() {
+/** Every request the pages sent: url and authorization header. */
+const sent = [];
+
+async function openPanel({ agent = 'kari.agent', password = 'demo-password' } = {}) {
   const page = await context.newPage();
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
@@ -94,8 +99,15 @@ async function openPanel() {
   page.on('response', (response) => {
     if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
   });
+  page.on('request', (request) => sent.push({ url: request.url(), authorization: request.headers().authorization }));
   await page.goto(pageUrl);
   await page.waitForSelector('body[data-ready="true"]');
+  if (await page.getByTestId('login').isVisible()) {
+    await page.getByTestId('agent').fill(agent);
+    await page.getByTestId('password').fill(password);
+    await page.getByTestId('sign-in').click();
+  }
+  await page.getByTestId('nin').waitFor();
   return page;
 }
 
@@ -116,6 +128,13 @@ test('a caller who confirms is shown as verified, with the name BankID gives', a
   const id = (await page.getByTestId('session-id').textContent()).trim();
   const shown = (await bindingMessage.textContent()).trim();
   assert.equal(shown, (await apiSession(id)).idpData.bindingMessage);
+
+  // What the agent needs on the call: the number that was sent (masked) and the time left.
+  assert.equal((await page.getByTestId('sent-nin').textContent()).trim(), '250285*****');
+  assert.match((await page.getByTestId('time-left').textContent()).trim(), /^\d+:\d\d$/);
+  assert.equal((await page.getByTestId('agent-id').textContent()).trim(), 'kari.agent');
+  // The session was created by the relay, not by the page.
+  assert.match((await apiSession(id)).environment.userAgent, /^safeconv-relay\//);
 
   // Live status, then the result card with the verified name.
   await page.getByText('Waiting for the caller to confirm').waitFor();
@@ -148,6 +167,41 @@ test('a number with wrong check digits cannot be sent', async () => {
   assert.match(await page.getByTestId('nin-hint').textContent(), /check digits/);
   assert.equal(await page.getByTestId('verify').isDisabled(), true);
   await page.close();
+});
+
+test('a wrong password gets no panel', async () => {
+  const fresh = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'safeconv-e2e-login-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
+  try {
+    const page = await fresh.newPage();
+    await page.goto(pageUrl);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.getByTestId('agent').fill('kari.agent');
+    await page.getByTestId('password').fill('guess');
+    await page.getByTestId('sign-in').click();
+    await page.getByText('Unknown agent or wrong password.').waitFor();
+    assert.equal(await page.getByTestId('nin').isVisible(), false);
+  } finally {
+    await fresh.close();
+  }
+});
+
+test('the page sends only the agent\'s JWT, and only to the relay', () => {
+  const apiCalls = sent.filter((r) => r.url.includes('/auth/'));
+  assert.ok(apiCalls.length > 0);
+  for (const call of apiCalls) {
+    assert.ok(!call.url.startsWith(EMULATOR_URL), `the page called Signicat directly: ${call.url}`);
+    if (!call.authorization) continue; // CORS preflights carry none
+    const [, payload] = call.authorization.replace(/^Bearer /, '').split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    assert.equal(claims.sub, 'kari.agent');
+    assert.equal(claims.aud, 'safeconv-relay');
+    assert.ok(!('scope' in claims));
+  }
+  assert.ok(apiCalls.some((c) => c.authorization), 'the relay calls carried the agent credential');
 });
 
 test('the page logged no errors', () => {

@@ -1,0 +1,520 @@
+//! The relay's settings: a TOML file for everything, command-line options and environment
+//! variables on top for the common ones (see `docs/relay.md`), and the checks that refuse a
+//! configuration that would be unsafe.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use safeconv::{NinRules, Secret};
+use serde::Deserialize;
+
+use crate::audit::AuditKey;
+use crate::auth::{AgentKeys, Authenticator, JwtSettings, JwtVerifier};
+use crate::policy::{CreatePolicy, NBID_ATTRIBUTES};
+use crate::service::{HttpSettings, Limits, RelayConfig};
+use crate::store::{OnActiveSession, SqliteStore, Store, Window};
+use crate::upstream::UpstreamSettings;
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://safeconv-relay.db";
+/// The default listening address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8180";
+
+/// The TOML configuration file. Every key is optional; unknown keys are refused (a typo must
+/// not silently leave a default in place).
+///
+/// ```
+/// let file: safeconv_relay::settings::FileConfig = toml::from_str(r#"
+///     database_url = "sqlite:///var/lib/safeconv-relay/relay.db"
+///     allowed_origins = ["https://softphone.example"]
+///     [limits]
+///     per_nin = 3
+///     per_nin_window_secs = 900
+/// "#).unwrap();
+/// assert_eq!(file.limits.per_nin, Some(3));
+/// ```
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Address of the session API.
+    pub listen: Option<String>,
+    /// Address of `/healthz`, `/readyz`, `/metrics` (else served on `listen`).
+    pub internal_listen: Option<String>,
+    /// `sqlite:///abs/path.db` or `sqlite://relative.db`.
+    pub database_url: Option<String>,
+    /// The audit key file.
+    pub audit_key_file: Option<PathBuf>,
+    /// Earlier audit keys, to verify records sealed before a rotation.
+    #[serde(default)]
+    pub previous_audit_key_files: Vec<PathBuf>,
+    /// The agent key file.
+    pub agent_keys: Option<PathBuf>,
+    /// CORS origins.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// This instance's name in the audit log (default: the host name).
+    pub instance: Option<String>,
+    /// Signicat.
+    #[serde(default)]
+    pub upstream: UpstreamFile,
+    /// JWT agents.
+    #[serde(default)]
+    pub jwt: JwtFile,
+    /// Create policy.
+    #[serde(default)]
+    pub policy: PolicyFile,
+    /// Create limits.
+    #[serde(default)]
+    pub limits: LimitsFile,
+    /// HTTP.
+    #[serde(default)]
+    pub http: HttpFile,
+    /// Database.
+    #[serde(default)]
+    pub database: DatabaseFile,
+}
+
+/// `[upstream]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct UpstreamFile {
+    pub base_url: Option<String>,
+    pub token_url: Option<String>,
+    pub account_id: Option<String>,
+    pub client_id: Option<String>,
+    /// A file holding the client secret (never the secret itself in this file).
+    pub client_secret_file: Option<PathBuf>,
+    pub request_timeout_ms: Option<u64>,
+}
+
+/// `[jwt]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct JwtFile {
+    pub jwks_url: Option<String>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub agent_claim: Option<String>,
+    pub leeway_secs: Option<u64>,
+}
+
+/// `[policy]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PolicyFile {
+    pub allowed_attributes: Option<Vec<String>>,
+    pub max_session_lifetime_secs: Option<u32>,
+    pub on_active_session: Option<OnActiveSession>,
+    pub allow_synthetic: Option<bool>,
+    pub allow_invalid_check_digits: Option<bool>,
+    pub min_poll_interval_ms: Option<u64>,
+    pub keep_final_secs: Option<u64>,
+}
+
+/// `[limits]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct LimitsFile {
+    pub per_nin: Option<u32>,
+    pub per_nin_window_secs: Option<u64>,
+    pub per_agent: Option<u32>,
+    pub per_agent_window_secs: Option<u64>,
+}
+
+/// `[http]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct HttpFile {
+    pub max_body_bytes: Option<usize>,
+    pub request_timeout_secs: Option<u64>,
+    /// E.g. `x-forwarded-for`, only behind a load balancer that sets it.
+    pub client_address_header: Option<String>,
+}
+
+/// `[database]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct DatabaseFile {
+    pub busy_timeout_ms: Option<u64>,
+}
+
+impl FileConfig {
+    /// Reads and parses a configuration file.
+    pub fn read(path: &Path) -> Result<FileConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// Resolved settings: the file with the command line and environment applied.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The file's values (and the overrides written into it).
+    pub file: FileConfig,
+    /// `SAFECONV_CLIENT_SECRET`, if set.
+    pub client_secret_env: Option<Secret>,
+}
+
+impl Settings {
+    /// The database URL in use.
+    pub fn database_url(&self) -> String {
+        self.file
+            .database_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+    }
+
+    /// The audit key file: as configured, or beside a SQLite database file.
+    pub fn audit_key_path(&self) -> Result<PathBuf, String> {
+        if let Some(path) = &self.file.audit_key_file {
+            return Ok(path.clone());
+        }
+        let url = self.database_url();
+        let file = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or(rest))
+            .filter(|f| !f.is_empty())
+            .ok_or("set --audit-key-file (the default lives beside a SQLite database file)")?;
+        Ok(PathBuf::from(format!("{file}.audit-key")))
+    }
+
+    /// The current audit key followed by earlier ones (for verification).
+    pub fn audit_keys(&self) -> Result<Vec<AuditKey>, String> {
+        let mut keys =
+            vec![AuditKey::read(&self.audit_key_path()?).map_err(|e| format!("audit key: {e}"))?];
+        for path in &self.file.previous_audit_key_files {
+            keys.push(AuditKey::read(path).map_err(|e| format!("previous audit key: {e}"))?);
+        }
+        Ok(keys)
+    }
+
+    /// The listening address.
+    pub fn listen(&self) -> Result<SocketAddr, String> {
+        parse_address(
+            self.file.listen.as_deref().unwrap_or(DEFAULT_LISTEN),
+            "listen",
+        )
+    }
+
+    /// The internal address, if any.
+    pub fn internal_listen(&self) -> Result<Option<SocketAddr>, String> {
+        self.file
+            .internal_listen
+            .as_deref()
+            .map(|a| parse_address(a, "internal_listen"))
+            .transpose()
+    }
+
+    /// This instance's name in the audit log.
+    pub fn instance(&self) -> String {
+        self.file.instance.clone().unwrap_or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "safeconv-relay".to_owned())
+        })
+    }
+
+    /// How to reach Signicat.
+    pub fn upstream(&self) -> Result<UpstreamSettings, String> {
+        let up = &self.file.upstream;
+        let secret = match (&up.client_secret_file, &self.client_secret_env) {
+            (Some(path), _) => Secret::new(
+                std::fs::read_to_string(path)
+                    .map_err(|e| {
+                        format!("cannot read the client secret file {}: {e}", path.display())
+                    })?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, Some(secret)) => secret.clone(),
+            (None, None) => {
+                return Err(
+                    "no Signicat client secret: set SAFECONV_CLIENT_SECRET or --client-secret-file"
+                        .to_owned(),
+                );
+            }
+        };
+        Ok(UpstreamSettings {
+            base_url: up
+                .base_url
+                .clone()
+                .unwrap_or_else(|| safeconv::DEFAULT_BASE_URL.to_owned()),
+            token_url: up.token_url.clone(),
+            account_id: up
+                .account_id
+                .clone()
+                .ok_or("no Signicat account: set SAFECONV_ACCOUNT_ID or --account-id")?,
+            client_id: up
+                .client_id
+                .clone()
+                .ok_or("no Signicat client id: set SAFECONV_CLIENT_ID or --client-id")?,
+            client_secret: secret,
+            request_timeout: Duration::from_millis(up.request_timeout_ms.unwrap_or(10_000)),
+        })
+    }
+
+    fn jwt(&self) -> Result<Option<JwtSettings>, String> {
+        let jwt = &self.file.jwt;
+        match (&jwt.jwks_url, &jwt.issuer, &jwt.audience) {
+            (None, None, None) => Ok(None),
+            (Some(url), Some(issuer), Some(audience)) => Ok(Some(JwtSettings {
+                jwks_url: url.clone(),
+                issuer: issuer.clone(),
+                audience: audience.clone(),
+                agent_claim: jwt.agent_claim.clone().unwrap_or_else(|| "sub".to_owned()),
+                leeway: Duration::from_secs(jwt.leeway_secs.unwrap_or(30)),
+            })),
+            _ => Err("JWT agents need all three of --jwks-url, --issuer and --audience".to_owned()),
+        }
+    }
+
+    fn policy(&self) -> Result<CreatePolicy, String> {
+        let p = &self.file.policy;
+        let allowed_attributes = p
+            .allowed_attributes
+            .clone()
+            .unwrap_or_else(|| NBID_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect());
+        if let Some(unknown) = allowed_attributes
+            .iter()
+            .find(|a| !NBID_ATTRIBUTES.contains(&a.as_str()))
+        {
+            return Err(format!(
+                "policy.allowed_attributes: {unknown:?} is not a Norwegian BankID attribute ({})",
+                NBID_ATTRIBUTES.join(", ")
+            ));
+        }
+        Ok(CreatePolicy {
+            allowed_attributes,
+            max_session_lifetime: p.max_session_lifetime_secs.unwrap_or(1200),
+            nin_rules: NinRules::strict()
+                .allow_synthetic(p.allow_synthetic.unwrap_or(false))
+                .allow_invalid_check_digits(p.allow_invalid_check_digits.unwrap_or(false)),
+        })
+    }
+
+    fn limits(&self) -> Result<Limits, String> {
+        let l = &self.file.limits;
+        let defaults = Limits::default();
+        let window = |max: Option<u32>, secs: Option<u64>, default: Window, name: &str| {
+            let window = Window {
+                max: max.unwrap_or(default.max),
+                window_ms: secs.map_or(default.window_ms, |s| (s as i64).saturating_mul(1000)),
+            };
+            if window.max == 0 || window.window_ms <= 0 {
+                return Err(format!(
+                    "limits.{name}: the limit and its window must be positive"
+                ));
+            }
+            Ok(window)
+        };
+        Ok(Limits {
+            per_nin: window(
+                l.per_nin,
+                l.per_nin_window_secs,
+                defaults.per_nin,
+                "per_nin",
+            )?,
+            per_agent: window(
+                l.per_agent,
+                l.per_agent_window_secs,
+                defaults.per_agent,
+                "per_agent",
+            )?,
+        })
+    }
+
+    fn http(&self) -> Result<HttpSettings, String> {
+        let h = &self.file.http;
+        let defaults = HttpSettings::default();
+        for origin in &self.file.allowed_origins {
+            let url = url::Url::parse(origin).map_err(|_| {
+                format!("allowed origin {origin:?} is not an origin (https://host[:port])")
+            })?;
+            if origin == "*" || url.path() != "/" && !url.path().is_empty() {
+                return Err(format!(
+                    "allowed origin {origin:?} must be scheme://host[:port], without a path or `*`"
+                ));
+            }
+        }
+        Ok(HttpSettings {
+            allowed_origins: self.file.allowed_origins.clone(),
+            max_body_bytes: h.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+            request_timeout: h
+                .request_timeout_secs
+                .map_or(defaults.request_timeout, Duration::from_secs),
+            client_address_header: h
+                .client_address_header
+                .as_deref()
+                .map(|name| {
+                    axum::http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                        format!("http.client_address_header {name:?} is not a header name")
+                    })
+                })
+                .transpose()?,
+        })
+    }
+
+    fn busy_timeout(&self) -> Duration {
+        Duration::from_millis(self.file.database.busy_timeout_ms.unwrap_or(2_000))
+    }
+
+    /// Opens the store (running migrations) with the current audit key.
+    pub async fn open_store(&self, create_key: bool) -> Result<(SqliteStore, AuditKey), String> {
+        let url = self.database_url();
+        if !url.starts_with("sqlite:") {
+            return Err(format!(
+                "unsupported database URL {:?}: this relay stores in SQLite (sqlite:///abs/path.db or sqlite://relative.db); PostgreSQL comes with the scale-out release",
+                redact_url(&url)
+            ));
+        }
+        let key_path = self.audit_key_path()?;
+        let key = if create_key {
+            AuditKey::read_or_create(&key_path)
+        } else {
+            AuditKey::read(&key_path)
+        }
+        .map_err(|e| format!("audit key {}: {e}", key_path.display()))?;
+        let store = SqliteStore::open(&url, key.clone(), &self.instance(), self.busy_timeout())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((store, key))
+    }
+
+    /// Everything a relay needs, checked; opens the database.
+    pub async fn relay_config(&self) -> Result<RelayConfig, String> {
+        let upstream_settings = self.upstream()?;
+        let upstream = upstream_settings
+            .client()
+            .map_err(|e| format!("upstream: {e}"))?;
+        let auth = self.authenticator(&upstream_settings)?;
+        let policy = self.policy()?;
+        let limits = self.limits()?;
+        let http = self.http()?;
+        let (store, audit_key) = self.open_store(true).await?;
+        let p = &self.file.policy;
+        Ok(RelayConfig {
+            upstream,
+            store: Arc::new(store) as Arc<dyn Store>,
+            audit_key,
+            auth,
+            policy,
+            limits,
+            on_active_session: p.on_active_session.unwrap_or_default(),
+            min_poll_interval: Duration::from_millis(p.min_poll_interval_ms.unwrap_or(1_000)),
+            keep_final: Duration::from_secs(p.keep_final_secs.unwrap_or(600)),
+            http,
+        })
+    }
+
+    /// The agent authenticator; refuses a set-up where the Signicat secret is an agent key.
+    pub fn authenticator(&self, upstream: &UpstreamSettings) -> Result<Authenticator, String> {
+        let keys = self
+            .file
+            .agent_keys
+            .as_deref()
+            .map(AgentKeys::load)
+            .transpose()?;
+        if let Some(keys) = &keys
+            && (keys.contains_key(upstream.client_secret.expose())
+                || keys.contains_key(&upstream.client_id))
+        {
+            return Err(
+                "the agent key file holds the Signicat client id or secret as an agent key; agents must never hold it"
+                    .to_owned(),
+            );
+        }
+        let jwt = self.jwt()?.map(JwtVerifier::new).transpose()?;
+        let auth = Authenticator::new(keys, jwt);
+        if !auth.is_configured() {
+            return Err(
+                "no agent can authenticate: give --agent-keys FILE and/or --jwks-url, --issuer and --audience"
+                    .to_owned(),
+            );
+        }
+        Ok(auth)
+    }
+
+    /// Checks everything that can be checked without serving; returns a summary (no secrets).
+    pub async fn check(&self) -> Result<Vec<String>, String> {
+        let upstream = self.upstream()?;
+        upstream.client().map_err(|e| format!("upstream: {e}"))?;
+        let auth = self.authenticator(&upstream)?;
+        let policy = self.policy()?;
+        let limits = self.limits()?;
+        let http = self.http()?;
+        let mut lines = vec![
+            format!("listen: {}", self.listen()?),
+            format!(
+                "operations endpoints: {}",
+                self.internal_listen()?
+                    .map_or_else(|| "on the listen address".to_owned(), |a| a.to_string())
+            ),
+            format!("database: {}", redact_url(&self.database_url())),
+            format!("audit key file: {}", self.audit_key_path()?.display()),
+            format!(
+                "upstream: {} account {} client {} (secret: set)",
+                upstream.base_url, upstream.account_id, upstream.client_id
+            ),
+        ];
+        if let Some(keys) = auth.agent_keys() {
+            lines.push(format!("agent keys: {} keys", keys.len()));
+        }
+        if let Some(jwt) = &self.jwt()? {
+            lines.push(format!(
+                "JWT agents: issuer {} audience {} keys {} (agent claim {})",
+                jwt.issuer, jwt.audience, jwt.jwks_url, jwt.agent_claim
+            ));
+        }
+        lines.push(format!(
+            "policy: attributes {}; sessionLifetime at most {} s; active session: {:?}",
+            policy.allowed_attributes.join(","),
+            policy.max_session_lifetime,
+            self.file.policy.on_active_session.unwrap_or_default()
+        ));
+        lines.push(format!(
+            "limits: {} per NIN per {} s, {} per agent per {} s",
+            limits.per_nin.max,
+            limits.per_nin.window_ms / 1000,
+            limits.per_agent.max,
+            limits.per_agent.window_ms / 1000
+        ));
+        lines.push(format!(
+            "CORS origins: {}",
+            if http.allowed_origins.is_empty() {
+                "none (browsers cannot call the relay)".to_owned()
+            } else {
+                http.allowed_origins.join(", ")
+            }
+        ));
+        Ok(lines)
+    }
+}
+
+fn parse_address(value: &str, name: &str) -> Result<SocketAddr, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{name}: {value:?} is not an address such as 127.0.0.1:8180"))
+}
+
+/// A database URL without any password in it.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

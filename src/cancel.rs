@@ -2,10 +2,14 @@
 //! wait or a start watches.
 
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
+
+use futures_util::future::{Either, select};
+
+use crate::error::{Error, Result};
 
 /// Stops a [`Client::wait`](crate::Client::wait) or a
 /// [`Client::start_safe_conversation_with`](crate::Client::start_safe_conversation_with) from
@@ -53,6 +57,35 @@ impl CancelToken {
     pub fn cancelled(&self) -> impl Future<Output = ()> + Send + 'static {
         Cancelled {
             token: self.clone(),
+        }
+    }
+
+    /// Runs `call` unless the token is (or becomes) cancelled first: then `call` is dropped
+    /// and the answer is [`Error::Cancelled`]. For calls that are safe to drop half way — reads
+    /// and cancels; a start has its own rule ([`Client::start_safe_conversation_with`]).
+    ///
+    /// [`Client::start_safe_conversation_with`]: crate::Client::start_safe_conversation_with
+    ///
+    /// ```
+    /// # futures_executor_block_on(async {
+    /// let token = safeconv::CancelToken::new();
+    /// token.cancel();
+    /// let answer = token.run(async { Ok::<_, safeconv::Error>(42) }).await;
+    /// assert!(matches!(answer, Err(safeconv::Error::Cancelled { .. })));
+    /// # });
+    /// # fn futures_executor_block_on(f: impl std::future::Future<Output = ()>) {
+    /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    /// # }
+    /// ```
+    pub async fn run<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        if self.is_cancelled() {
+            return Err(Error::cancelled(
+                "the operation was cancelled before it began",
+            ));
+        }
+        match select(pin!(call), pin!(self.cancelled())).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right(_) => Err(Error::cancelled("the operation was cancelled")),
         }
     }
 

@@ -5,12 +5,10 @@
 use std::ffi::{c_char, c_void};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
-use futures_util::future::{Either, select};
 use tokio::runtime::{self, Runtime};
 
 use super::boundary::{ffi_boundary, panic_failure};
@@ -341,18 +339,6 @@ fn wait_options(
     options
 }
 
-/// A get or a cancel, which the core does not stop by token, ended by the operation's cancel
-/// (`safeconv_operation_cancel`, or the client being freed) with `SAFECONV_CANCELLED`.
-async fn unless_cancelled<T>(
-    cancel: CancelToken,
-    call: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    match select(pin!(call), pin!(cancel.cancelled())).await {
-        Either::Left((result, _)) => result,
-        Either::Right(_) => Err(Error::cancelled("the operation was cancelled")),
-    }
-}
-
 /// Creates a client from a configuration, with its own runtime (the configured number of
 /// worker threads, on which callbacks run). The configuration is copied: free it whenever
 /// you like.
@@ -495,7 +481,7 @@ pub unsafe extern "C" fn safeconv_get_session(
         let out = arg!(session_out);
         let (client, id) = (arg!(client), arg!(session_id));
         let session = client.blocking()?.run(|client, cancel| {
-            unless_cancelled(cancel, async move { client.get_session(id).await })
+            async move { cancel.run(client.get_session(id)).await }
         })?;
         out.set(session);
         Ok(())
@@ -522,7 +508,7 @@ pub unsafe extern "C" fn safeconv_cancel_session(
         let out = opt_arg!(session_out);
         let (client, id) = (arg!(client), arg!(session_id));
         let session = client.blocking()?.run(|client, cancel| {
-            unless_cancelled(cancel, async move { client.cancel_session(id).await })
+            async move { cancel.run(client.cancel_session(id)).await }
         })?;
         if let Some(out) = out {
             out.set(session);
@@ -629,7 +615,7 @@ pub unsafe extern "C" fn safeconv_get_session_async(
         let (client, id) = (arg!(client), arg!(session_id).to_owned());
         client.run_async(
             op_id,
-            |client, cancel| unless_cancelled(cancel, async move { client.get_session(&id).await }),
+            |client, cancel| async move { cancel.run(client.get_session(&id)).await },
             deliver_to(arg!(on_done), UserData::new(user_data)),
         )
     }
@@ -657,7 +643,7 @@ pub unsafe extern "C" fn safeconv_cancel_session_async(
         client.run_async(
             op_id,
             |client, cancel| {
-                unless_cancelled(cancel, async move { client.cancel_session(&id).await })
+                async move { cancel.run(client.cancel_session(&id)).await }
             },
             deliver_to(arg!(on_done), UserData::new(user_data)),
         )
@@ -798,7 +784,11 @@ mod tests {
         handle(client)
             .run_async(
                 None,
-                |_, cancel| unless_cancelled(cancel, std::future::pending()),
+                |_, cancel| async move {
+                    cancel
+                        .run(std::future::pending::<Result<(), Error>>())
+                        .await
+                },
                 deliver,
             )
             .unwrap();

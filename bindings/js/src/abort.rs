@@ -5,9 +5,8 @@ use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
 
-use futures_util::future::{Either, select};
 use js_sys::Reflect;
-use safeconv::{CancelToken, Error, Result};
+use safeconv::{CancelToken, Result};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -94,14 +93,7 @@ impl Abort {
 
     /// Runs `call` (a read, safe to drop half way) unless a signal aborts first.
     pub(crate) async fn race<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
-        if self.token.is_cancelled() {
-            return Err(Error::cancelled("aborted before it began"));
-        }
-        let aborted = Box::pin(self.token.cancelled());
-        match select(Box::pin(call), aborted).await {
-            Either::Left((done, _)) => done,
-            Either::Right(_) => Err(Error::cancelled("aborted")),
-        }
+        self.token.run(call).await
     }
 }
 

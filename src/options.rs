@@ -2,6 +2,7 @@
 //! file) rather than calling builder methods: one place reads them, with one set of rules.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::nin::{Nin, NinRules};
 use crate::request::SafeConversation;
 use crate::secret::Secret;
+use crate::tls::TrustRoots;
 use crate::token::TokenProvider;
 
 /// A client's settings as plain data. `None` means the default of [`ClientBuilder`].
@@ -50,6 +52,22 @@ pub struct ClientOptions {
     pub user_agent: Option<String>,
     /// Which NINs are accepted when given as text (default: strict).
     pub nin_rules: NinRules,
+    /// Which root certificates HTTPS trusts (default: the bundled Mozilla roots).
+    pub trust_roots: TrustRoots,
+    /// Extra CAs to trust, each PEM (one or more certificates) or one DER certificate: e.g. a
+    /// bank's TLS-inspecting proxy.
+    pub ca_pems: Vec<Vec<u8>>,
+    /// Files of extra CAs to trust (PEM or DER), read when the client is built.
+    pub ca_files: Vec<PathBuf>,
+    /// An explicit proxy, `http://host:port` (credentials in the URL are taken out). Without it
+    /// the system's proxy variables (`HTTPS_PROXY`, …) apply.
+    pub proxy_url: Option<String>,
+    /// The proxy's user name, with `proxy_password`.
+    pub proxy_username: Option<String>,
+    /// The proxy's password, with `proxy_username`. Never logged.
+    pub proxy_password: Option<Secret>,
+    /// Hosts that bypass the explicit proxy (`NO_PROXY` syntax); without it `NO_PROXY` applies.
+    pub no_proxy: Option<String>,
 }
 
 impl ClientOptions {
@@ -99,6 +117,37 @@ impl ClientOptions {
         if let Some(agent) = &self.user_agent {
             builder = builder.user_agent(agent.clone());
         }
+        builder = builder.trust_roots(self.trust_roots);
+        for pem in &self.ca_pems {
+            builder = builder.add_ca_pem(pem.clone());
+        }
+        for file in &self.ca_files {
+            builder = builder.add_ca_file(file.clone());
+        }
+        if let Some(url) = &self.proxy_url {
+            builder = builder.proxy_url(url.clone());
+        }
+        match (&self.proxy_username, &self.proxy_password) {
+            (Some(user), Some(password)) => {
+                builder = builder.proxy_credentials(user.clone(), password.clone());
+            }
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(Error::invalid_input(
+                    "proxy_password",
+                    "is required with a proxy user name",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Error::invalid_input(
+                    "proxy_username",
+                    "is required with a proxy password",
+                ));
+            }
+        }
+        if let Some(hosts) = &self.no_proxy {
+            builder = builder.no_proxy(hosts.clone());
+        }
         Ok(builder)
     }
 
@@ -120,6 +169,16 @@ impl fmt::Debug for ClientOptions {
             .field("poll_interval", &self.poll_interval)
             .field("user_agent", &self.user_agent)
             .field("nin_rules", &self.nin_rules)
+            .field("trust_roots", &self.trust_roots)
+            .field("ca_pems", &self.ca_pems.len())
+            .field("ca_files", &self.ca_files)
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_deref().map(crate::proxy::display_text),
+            )
+            .field("proxy_username", &self.proxy_username)
+            .field("proxy_password", &self.proxy_password)
+            .field("no_proxy", &self.no_proxy)
             .finish()
     }
 }
@@ -263,6 +322,37 @@ mod tests {
         assert_eq!(client.config().poll_interval(), Duration::from_millis(50));
         assert_eq!(client.config().request_timeout(), Duration::from_secs(3));
         assert_eq!(client.config().base_url(), "http://127.0.0.1:9/");
+    }
+
+    #[test]
+    fn trust_and_proxy_settings_reach_the_config_and_stay_masked() {
+        let options = ClientOptions {
+            account_id: "a-1".into(),
+            client_id: Some("id".into()),
+            client_secret: Some("s".into()),
+            trust_roots: TrustRoots::BundledAndNative,
+            proxy_url: Some("http://user:url-secret@127.0.0.1:3128".into()),
+            no_proxy: Some("localhost".into()),
+            ..ClientOptions::default()
+        };
+        let text = format!("{options:?}");
+        assert!(!text.contains("url-secret"), "{text}");
+        let client = options.build(None).unwrap();
+        assert_eq!(client.config().trust_roots(), TrustRoots::BundledAndNative);
+        assert_eq!(client.config().proxy_url(), Some("http://127.0.0.1:3128/"));
+        assert_eq!(client.config().no_proxy(), Some("localhost"));
+
+        let half = ClientOptions {
+            proxy_url: Some("http://127.0.0.1:3128".into()),
+            proxy_username: Some("agent".into()),
+            ..options.clone()
+        };
+        assert_eq!(field_of(half.build(None)), "proxy_password");
+        let pem = ClientOptions {
+            ca_pems: vec![b"not a certificate".to_vec()],
+            ..options.clone()
+        };
+        assert_eq!(field_of(pem.build(None)), "ca_pem");
     }
 
     #[test]

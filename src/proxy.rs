@@ -45,6 +45,14 @@ fn display_name(url: &Url) -> String {
         .to_owned()
 }
 
+/// A proxy URL as given, for `Debug` output: the name only once it parses, never a password.
+pub(crate) fn display_text(text: &str) -> String {
+    match Url::parse(text.trim()) {
+        Ok(url) => display_name(&url),
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
 fn debug_credentials(credentials: &Option<(String, Secret)>) -> Option<String> {
     credentials.as_ref().map(|(user, _)| format!("{user}:***"))
 }
@@ -52,13 +60,7 @@ fn debug_credentials(credentials: &Option<(String, Secret)>) -> Option<String> {
 impl fmt::Debug for ProxyOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The URL as given may carry a password: show it only once it parses and is cleaned.
-        let url = self
-            .url
-            .as_deref()
-            .map(|text| match Url::parse(text.trim()) {
-                Ok(url) => display_name(&url),
-                Err(_) => "(not a URL)".to_owned(),
-            });
+        let url = self.url.as_deref().map(display_text);
         f.debug_struct("ProxyOptions")
             .field("url", &url)
             .field("credentials", &debug_credentials(&self.credentials))

@@ -58,6 +58,7 @@ impl From<ClientConfig> for ClientOptions {
             poll_interval: config.poll_interval,
             user_agent: config.user_agent,
             nin_rules: config.nin_rules.unwrap_or_default(),
+            ..ClientOptions::default()
         }
     }
 }

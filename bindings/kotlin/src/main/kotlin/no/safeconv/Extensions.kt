@@ -11,7 +11,7 @@ import kotlinx.coroutines.flow.callbackFlow
 
 /**
  * The status changes of [session] as a cold [Flow]: collecting it waits for the session (like
- * [SafeconvClient.wait]) and emits the session each time its status changes, the final one
+ * [SafeconvClient.awaitOutcome]) and emits the session each time its status changes, the final one
  * included, then completes. A session that has already ended emits nothing.
  *
  * Failures surface as [SafeconvException] in the collector. Cancelling the collecting coroutine
@@ -26,11 +26,11 @@ fun SafeconvClient.statusChanges(
     // The listener runs on a Rust worker thread; the channel is unbounded, so trySend never fails
     // while the flow is collected (and is dropped quietly once it is not).
     val listener = StatusListener { trySend(it) }
-    wait(session, listener, timeout, cancel)
+    awaitOutcome(session, listener, timeout, cancel)
     close()
 }.buffer(Channel.UNLIMITED)
 
-/** A [StatusListener] from a lambda: `client.wait(session, StatusListener { println(it.status) })`. */
+/** A [StatusListener] from a lambda: `client.awaitOutcome(session, StatusListener { println(it.status) })`. */
 fun StatusListener(block: (Session) -> Unit): StatusListener = object : StatusListener {
     override fun onStatus(session: Session) = block(session)
 }

@@ -86,20 +86,43 @@ impl From<AccessToken> for CoreAccessToken {
 }
 
 /// Supplies access tokens from your own code (your backend, a secrets store), so that no client
-/// secret lives in the app. Called only when no cached token is fresh, one call at a time, on
-/// a worker thread: it may block (e.g. on an HTTP call to your backend).
+/// secret lives in the app: a `suspend fun` in Kotlin, an `async` function in Swift. Called only
+/// when no cached token is fresh, one call at a time; when the call that needs the token is
+/// given up, the provider's coroutine or task is cancelled.
 #[uniffi::export(foreign)]
+#[async_trait::async_trait]
 pub trait TokenProvider: Send + Sync {
     /// A fresh token. Throw `SafeconvException.Authentication` when none can be had; anything
     /// else thrown becomes `Authentication` with the error `token_provider_failed`.
+    async fn access_token(&self) -> Result<AccessToken, SafeconvError>;
+}
+
+/// Supplies access tokens from your own code (your backend, a secrets store), so that no client
+/// secret lives in the app. Called only when no cached token is fresh, one call at a time, on a
+/// worker thread: it may block (e.g. on an HTTP call to your backend). Python's
+/// `TokenProvider` (see uniffi.toml: asyncio cannot run a coroutine on the SDK's threads, which
+/// have no event loop); Kotlin and Swift get the async [`TokenProvider`].
+#[uniffi::export(foreign)]
+pub trait BlockingTokenProvider: Send + Sync {
+    /// A fresh token. Raise `SafeconvError.Authentication` when none can be had; anything else
+    /// raised becomes `Authentication` with the error `token_provider_failed`.
     fn access_token(&self) -> Result<AccessToken, SafeconvError>;
 }
 
-/// The core's async token provider over a foreign one, whose call may block: it runs on
-/// tokio's blocking pool.
+/// The core's token provider over a foreign one.
 struct ForeignTokenProvider(Arc<dyn TokenProvider>);
 
 impl CoreTokenProvider for ForeignTokenProvider {
+    fn access_token(&self) -> BoxFuture<'_, safeconv::Result<CoreAccessToken>> {
+        Box::pin(async move { Ok(self.0.access_token().await?.into()) })
+    }
+}
+
+/// The core's token provider over a blocking foreign one: its call runs on tokio's blocking
+/// pool.
+struct ForeignBlockingTokenProvider(Arc<dyn BlockingTokenProvider>);
+
+impl CoreTokenProvider for ForeignBlockingTokenProvider {
     fn access_token(&self) -> BoxFuture<'_, safeconv::Result<CoreAccessToken>> {
         let provider = Arc::clone(&self.0);
         Box::pin(async move {
@@ -196,6 +219,18 @@ impl SafeconvClient {
         provider: Arc<dyn TokenProvider>,
     ) -> Result<Arc<Self>, SafeconvError> {
         SafeconvClient::build(config, Some(Arc::new(ForeignTokenProvider(provider))))
+    }
+
+    /// A client that gets its access tokens from a `provider` whose call blocks, instead of
+    /// holding a secret (Python's `with_token_provider`). `config.client_id` and
+    /// `config.client_secret` must be left empty.
+    #[uniffi::constructor]
+    pub fn with_blocking_token_provider(
+        config: ClientConfig,
+        provider: Arc<dyn BlockingTokenProvider>,
+    ) -> Result<Arc<Self>, SafeconvError> {
+        let provider = ForeignBlockingTokenProvider(provider);
+        SafeconvClient::build(config, Some(Arc::new(provider)))
     }
 
     /// The Signicat account id in use.

@@ -146,9 +146,9 @@ private final class TranslatingTokenProvider: SafeconvUniFFI.TokenProvider {
         self.provider = provider
     }
 
-    func accessToken() throws -> AccessToken {
+    func accessToken() async throws -> AccessToken {
         do {
-            return try provider.accessToken()
+            return try await provider.accessToken()
         } catch let error as SafeconvError {
             throw error.uniffi
         }

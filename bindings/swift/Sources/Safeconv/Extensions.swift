@@ -17,17 +17,18 @@ public final class ClosureStatusListener: StatusListener, @unchecked Sendable {
     }
 }
 
-/// A `TokenProvider` from a closure. It runs on a worker thread and may block (for instance on
-/// a call to your backend); throw `SafeconvError.authentication` when no token can be had.
+/// A `TokenProvider` from an async closure, e.g. a `URLSession` call to your backend. It runs in
+/// a Task of its own, one call at a time, and that Task is cancelled when the call that needed
+/// the token is given up. Throw `SafeconvError.authentication` when no token can be had.
 public final class ClosureTokenProvider: TokenProvider, @unchecked Sendable {
-    private let fetch: @Sendable () throws -> AccessToken
+    private let fetch: @Sendable () async throws -> AccessToken
 
-    public init(_ fetch: @escaping @Sendable () throws -> AccessToken) {
+    public init(_ fetch: @escaping @Sendable () async throws -> AccessToken) {
         self.fetch = fetch
     }
 
-    public func accessToken() throws -> AccessToken {
-        try fetch()
+    public func accessToken() async throws -> AccessToken {
+        try await fetch()
     }
 }
 

@@ -516,6 +516,7 @@ final class SafeconvTests: XCTestCase {
         let calls = Counter()
         let provider = ClosureTokenProvider {
             calls.increment()
+            try await Task.sleep(nanoseconds: 50_000_000)   // async, as a URLSession call is
             return try emulator.token()
         }
         let withProvider = try SafeconvClient.withTokenProvider(config: emulator.config(clientId: nil, clientSecret: nil), provider: provider)

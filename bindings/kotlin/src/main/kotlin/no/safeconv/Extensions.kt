@@ -36,11 +36,14 @@ fun StatusListener(block: (Session) -> Unit): StatusListener = object : StatusLi
 }
 
 /**
- * A [TokenProvider] from a lambda. It runs on a worker thread and may block (for instance on a
- * call to your backend); throw [SafeconvException.Authentication] when no token can be had.
+ * A [TokenProvider] from a suspending lambda, e.g. a Ktor or Retrofit call to your backend:
+ * `TokenProvider { backend.signicatToken().let { AccessToken(it.token, it.expiresIn) } }`. It runs
+ * in a coroutine of its own (on [kotlinx.coroutines.Dispatchers.Default]; use `withContext` for
+ * blocking code), one call at a time, and is cancelled when the call that needed the token is
+ * given up. Throw [SafeconvException.Authentication] when no token can be had.
  */
-fun TokenProvider(block: () -> AccessToken): TokenProvider = object : TokenProvider {
-    override fun accessToken(): AccessToken = block()
+fun TokenProvider(block: suspend () -> AccessToken): TokenProvider = object : TokenProvider {
+    override suspend fun accessToken(): AccessToken = block()
 }
 
 /** Whether the session has ended. Unknown statuses count as still running. */

@@ -6,15 +6,18 @@ import ch.qos.logback.classic.Level
 import ch.qos.logback.classic.Logger
 import ch.qos.logback.classic.spi.ILoggingEvent
 import ch.qos.logback.core.read.ListAppender
+import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
 import no.safeconv.tests.Emulator.Companion.NIN_APPROVE
 import no.safeconv.tests.Emulator.Companion.NIN_DECLINE
@@ -379,7 +382,12 @@ class SafeconvClientTest {
     fun `token provider supplies tokens`() = runBlocking {
         emulator.user(NIN_APPROVE, "approve", afterMs = 200)
         val calls = AtomicInteger()
-        val provider = TokenProvider { calls.incrementAndGet(); emulator.token() }
+        // A suspend function, as a Ktor or Retrofit call to a backend would be.
+        val provider = TokenProvider {
+            calls.incrementAndGet()
+            delay(50)
+            withContext(Dispatchers.IO) { emulator.token() }
+        }
         val withProvider = SafeconvClient.withTokenProvider(emulator.config(clientSecret = null, clientId = null), provider)
         assertInstanceOf(Outcome.Success::class.java, withProvider.awaitOutcome(withProvider.startSafeConversation(NIN_APPROVE)))
         assertEquals(1, calls.get())
@@ -401,6 +409,32 @@ class SafeconvClientTest {
         assertThrows<SafeconvException.InvalidInput> {
             SafeconvClient.withTokenProvider(emulator.config(), TokenProvider { emulator.token() })
         }
+    }
+
+    @Test
+    fun `a start given up while the token provider suspends cancels its coroutine`() = runBlocking {
+        val entered = CompletableDeferred<Unit>()
+        val providerCancelled = CompletableDeferred<Unit>()
+        val hanging = TokenProvider {
+            entered.complete(Unit)
+            try {
+                awaitCancellation()
+            } finally {
+                providerCancelled.complete(Unit)
+            }
+        }
+        val withProvider = SafeconvClient.withTokenProvider(emulator.config(clientSecret = null, clientId = null), hanging)
+        val before = emulator.createRequests()
+        val handle = CancelHandle()
+        val starting = async(Dispatchers.Default) {
+            runCatching { withProvider.startSafeConversation(NIN_SILENT, cancel = handle) }
+        }
+        withTimeout(5_000) { entered.await() }
+        handle.cancel()
+        val result = withTimeout(5_000) { starting.await() }
+        assertInstanceOf(SafeconvException.Cancelled::class.java, result.exceptionOrNull())
+        withTimeout(5_000) { providerCancelled.await() }
+        assertEquals(before, emulator.createRequests())
     }
 
     // --- Kotlin idioms -------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The Swift bindings: builds the UniFFI bridge (crate bindings/uniffi), generates the Swift and
-# the C module in library mode into bindings/swift/, and runs `swift test` (XCTest, Swift 6 from
-# Debian 13) against the emulator (started here unless SAFECONV_EMULATOR_URL is set), then
-# builds the example agent console (examples/swift) and verifies one scripted caller with it.
+# The Swift bindings, tested the way a Linux app uses them: scripts/build-swift.sh builds the
+# package's generated sources and installs libsafeconv_uniffi with its pkg-config file into the
+# Swift root's /usr/local; then `swift test` (XCTest, Swift 6 from Debian 13) runs against the
+# emulator (started here unless SAFECONV_EMULATOR_URL is set), and the example agent console
+# (examples/swift/AgentConsole, which depends on the package by path) is built and verifies one
+# scripted caller. Neither build is given a flag or a library path.
 #
 # Debian 12 has no Swift, so the tests run in a Debian 13 root kept outside the repository
 # ($SAFECONV_SWIFT_ROOT, default /var/cache/safeconv/swift-trixie): created on the first run
@@ -16,44 +18,25 @@ SW_DIR="$ROOT/bindings/swift"
 # (their .build directories are kept between runs).
 IN_ROOT=/build/safeconv
 IN_ROOT_DIR=$IN_ROOT/bindings/swift
-IN_ROOT_LIB=$IN_ROOT_DIR/lib
 
 trap 'swift_chroot_umount; _stop_emulators' EXIT
 
-build_mobile_lib
-build_bindgen
-log "generating the Swift bindings"
-gen="$(mktemp -d)"
-generate_bindings swift "$gen"
-cp -f "$gen/Safeconv.swift" "$SW_DIR/Sources/Safeconv/Safeconv.swift"
-mkdir -p "$SW_DIR/Sources/safeconvFFI" "$SW_DIR/lib"
-cp -f "$gen/safeconvFFI.h" "$SW_DIR/Sources/safeconvFFI/safeconvFFI.h"
-# Our own module map: the generated one names Darwin modules; this one links libsafeconv_uniffi.
-cat >"$SW_DIR/Sources/safeconvFFI/module.modulemap" <<'MAP'
-module safeconvFFI {
-    header "safeconvFFI.h"
-    link "safeconv_uniffi"
-    export *
-}
-MAP
-rm -f "$SW_DIR/lib/"*.so
-cp -f "$MOBILE_LIB" "$SW_DIR/lib/$MOBILE_LIB_NAME"
-rm -rf "$gen"
-
 ensure_swift_chroot
+bash "$ROOT/scripts/build-swift.sh" --debug --destdir "$SWIFT_ROOT"
+in_swift_chroot ldconfig
 ensure_emulator
 
 log "copying the package and the example into the Swift root"
 mkdir -p "$SWIFT_ROOT$IN_ROOT_DIR" "$SWIFT_ROOT$IN_ROOT/examples/swift/AgentConsole"
 rm -rf "$SWIFT_ROOT$IN_ROOT_DIR"/{Package.swift,Sources,Tests,lib} "$SWIFT_ROOT$IN_ROOT/examples/swift/AgentConsole"/{Package.swift,Sources}
-(cd "$ROOT" && tar -cf - bindings/swift/{Package.swift,Sources,Tests,lib} examples/swift/AgentConsole/{Package.swift,Sources}) |
+(cd "$ROOT" && tar -cf - bindings/swift/{Package.swift,Sources,Tests} examples/swift/AgentConsole/{Package.swift,Sources}) |
   (cd "$SWIFT_ROOT$IN_ROOT" && tar -xf -)
 
 log "swift test (Swift bindings, XCTest)"
 out="$(mktemp)"
 set +e
-in_swift_chroot env SAFECONV_EMULATOR_URL="$SAFECONV_EMULATOR_URL" LD_LIBRARY_PATH="$IN_ROOT_DIR/lib" \
-  sh -c "cd $IN_ROOT_DIR && swift test --disable-swift-testing -Xlinker -L$IN_ROOT_LIB -Xlinker -rpath -Xlinker $IN_ROOT_LIB $*" 2>&1 | tee "$out"
+in_swift_chroot env SAFECONV_EMULATOR_URL="$SAFECONV_EMULATOR_URL" SAFECONV_VERSION="$(safeconv_version)" \
+  sh -c "cd $IN_ROOT_DIR && swift test --disable-swift-testing $*" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
 # XCTest's closing line: "Executed N tests, with F failures (U unexpected) in ..."
@@ -71,7 +54,7 @@ log "examples/swift: the agent console against the emulator"
 emulator_user 01018010018 '{"behaviour":"approve","afterMs":300}'
 transcript="$(mktemp)"
 set +e
-in_swift_chroot sh -c "cd $IN_ROOT/examples/swift/AgentConsole && swift build -Xlinker -L$IN_ROOT_LIB -Xlinker -rpath -Xlinker $IN_ROOT_LIB" >&2 &&
+in_swift_chroot sh -c "cd $IN_ROOT/examples/swift/AgentConsole && swift build" >&2 &&
   printf '01018010018\n' | in_swift_chroot env SAFECONV_EMULATOR_URL="$SAFECONV_EMULATOR_URL" \
     "$IN_ROOT/examples/swift/AgentConsole/.build/debug/AgentConsole" >"$transcript" 2>&1
 example_status=$?
@@ -79,6 +62,10 @@ set -e
 sed 's/[0-9]\{11\}/<11 digits>/g; s/^/    /' "$transcript" >&2
 if [ "$example_status" -eq 0 ]; then
   check_console swift "$transcript" || example_status=1
+fi
+if [ "$example_status" -eq 0 ] && ! grep -q "safeconv $(safeconv_version)" "$transcript"; then
+  echo "examples/swift did not report safeconv $(safeconv_version)" >&2
+  example_status=1
 fi
 rm -f "$transcript"
 if [ "$example_status" -eq 0 ]; then record_counts swift-example 1 0; else record_counts swift-example 0 1; fi

@@ -1,20 +1,51 @@
 # Shared by scripts/test-mobile.sh, test-python.sh, test-kotlin.sh and test-swift.sh. Source it
 # after common.sh; do not run it.
 #
-# Gives: build_mobile_lib (sets $MOBILE_LIB), build_bindgen, generate_bindings LANG OUT_DIR,
-# ensure_emulator, emulator_user, check_console, record_counts NAME PASSED FAILED, and the Swift
-# toolchain helpers (ensure_swift_chroot, ...).
+# Gives: build_mobile_lib [--release] (sets $MOBILE_LIB), build_bindgen, generate_bindings LANG
+# OUT_DIR, strip_copy SRC DEST, safeconv_version, check_version WHAT VERSION FIX, ensure_emulator,
+# emulator_user, check_console, record_counts NAME PASSED FAILED, and the Swift toolchain helpers
+# (ensure_swift_chroot, ...).
 
 # The bridge's cdylib (crate bindings/uniffi, library libsafeconv_uniffi: never the core's own
-# libsafeconv, which is the C library). Debug profile: unstripped (library-mode generation
-# reads the UniFFI metadata from its symbols) and quicker to build than release.
+# libsafeconv, which is the C library). Unstripped either way (library-mode generation reads the
+# UniFFI metadata from its symbols): the tests use the debug profile (quicker to build), the
+# packages the release profile (`--release`), and ship a stripped copy (strip_copy).
 MOBILE_LIB_NAME=libsafeconv_uniffi.so
 build_mobile_lib() {
-  log "building the UniFFI bridge (safeconv-uniffi)"
-  (cd "$ROOT" && cargo build -p safeconv-uniffi >&2)
-  MOBILE_LIB="$TARGET_DIR/debug/$MOBILE_LIB_NAME"
+  local profile=debug
+  [ "${1:-}" = --release ] && profile=release
+  log "building the UniFFI bridge (safeconv-uniffi, $profile)"
+  if [ "$profile" = release ]; then
+    (cd "$ROOT" && cargo build -p safeconv-uniffi --release >&2)
+  else
+    (cd "$ROOT" && cargo build -p safeconv-uniffi >&2)
+  fi
+  MOBILE_LIB="$TARGET_DIR/$profile/$MOBILE_LIB_NAME"
   [ -f "$MOBILE_LIB" ] || { echo "no $MOBILE_LIB after the build" >&2; return 1; }
   export MOBILE_LIB
+}
+
+# strip_copy SRC DEST: the library as it ships, without symbols or debug information (what
+# loading it needs, the dynamic symbol table, stays).
+strip_copy() {
+  mkdir -p "$(dirname "$2")"
+  rm -f "$2"
+  strip --strip-all -o "$2" "$1"
+}
+
+# The version every package carries: Cargo.toml's (safeconv::VERSION).
+safeconv_version() {
+  sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1
+}
+
+# check_version WHAT VERSION FIX: fails, saying how to fix it, unless VERSION is Cargo.toml's.
+check_version() {
+  local expected
+  expected="$(safeconv_version)"
+  if [ "$2" != "$expected" ]; then
+    echo "$1 has version '$2', Cargo.toml $expected; fix it with: $3" >&2
+    return 1
+  fi
 }
 
 # The workspace's uniffi-bindgen (exactly the UniFFI version the library uses).
@@ -36,6 +67,31 @@ generate_bindings() {
   mkdir -p "$out"
   (cd "$ROOT" && "$BINDGEN" generate --library "$MOBILE_LIB" --language "$language" \
     --no-format --out-dir "$out" >&2)
+  if [ "$language" = kotlin ]; then
+    _kotlin_exception_messages "$out/no/safeconv/safeconv.kt"
+  fi
+}
+
+# UniFFI 0.32 gives each case of a Kotlin exception with fields a `message` that lists them
+# ("httpStatus=404, code=…", mozilla/uniffi-rs#1077), and has no option to change it; the
+# exception's `toString()` is already the core's wording (the Rust `Display`). This makes
+# `message` (and so `localizedMessage`, logs and stack traces) that wording too. It fails, rather
+# than shipping the field dump, if the generated code no longer has the shape it expects.
+_kotlin_exception_messages() {
+  python3 - "$1" <<'PY'
+import re, sys
+path = sys.argv[1]
+text = open(path, encoding="utf-8").read()
+start = text.index("sealed class SafeconvException")
+end = text.index("companion object ErrorHandler", start)
+block = text[start:end]
+cases = len(re.findall(r"^    class \w+\(", block, re.M))
+block, count = re.subn(r'(override val message\n\s*get\(\) = )"[^"\n]*"', r"\1toString()", block)
+if "override fun toString()" not in block or count == 0 or count != cases:
+    sys.exit(f"{path}: SafeconvException has {cases} cases, {count} field-dump messages and "
+             "no Display toString(): the UniFFI template changed; revisit _kotlin_exception_messages")
+open(path, "w", encoding="utf-8").write(text[:start] + block + text[end:])
+PY
 }
 
 # Starts the emulator unless SAFECONV_EMULATOR_URL already points at one (test-mobile.sh

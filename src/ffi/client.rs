@@ -481,7 +481,7 @@ pub unsafe extern "C" fn safeconv_get_session(
         let out = arg!(session_out);
         let (client, id) = (arg!(client), arg!(session_id));
         let session = client.blocking()?.run(|client, cancel| {
-            async move { cancel.run(client.get_session(id)).await }
+            async move { cancel.run_until_cancelled(client.get_session(id)).await }
         })?;
         out.set(session);
         Ok(())
@@ -508,7 +508,7 @@ pub unsafe extern "C" fn safeconv_cancel_session(
         let out = opt_arg!(session_out);
         let (client, id) = (arg!(client), arg!(session_id));
         let session = client.blocking()?.run(|client, cancel| {
-            async move { cancel.run(client.cancel_session(id)).await }
+            async move { cancel.run_until_cancelled(client.cancel_session(id)).await }
         })?;
         if let Some(out) = out {
             out.set(session);
@@ -615,7 +615,7 @@ pub unsafe extern "C" fn safeconv_get_session_async(
         let (client, id) = (arg!(client), arg!(session_id).to_owned());
         client.run_async(
             op_id,
-            |client, cancel| async move { cancel.run(client.get_session(&id)).await },
+            |client, cancel| async move { cancel.run_until_cancelled(client.get_session(&id)).await },
             deliver_to(arg!(on_done), UserData::new(user_data)),
         )
     }
@@ -643,7 +643,7 @@ pub unsafe extern "C" fn safeconv_cancel_session_async(
         client.run_async(
             op_id,
             |client, cancel| {
-                async move { cancel.run(client.cancel_session(&id)).await }
+                async move { cancel.run_until_cancelled(client.cancel_session(&id)).await }
             },
             deliver_to(arg!(on_done), UserData::new(user_data)),
         )
@@ -786,7 +786,7 @@ mod tests {
                 None,
                 |_, cancel| async move {
                     cancel
-                        .run(std::future::pending::<Result<(), Error>>())
+                        .run_until_cancelled(std::future::pending::<Result<(), Error>>())
                         .await
                 },
                 deliver,

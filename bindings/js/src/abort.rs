@@ -93,7 +93,7 @@ impl Abort {
 
     /// Runs `call` (a read, safe to drop half way) unless a signal aborts first.
     pub(crate) async fn race<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
-        self.token.run(call).await
+        self.token.run_until_cancelled(call).await
     }
 }
 

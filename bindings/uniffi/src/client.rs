@@ -87,20 +87,43 @@ impl From<AccessToken> for CoreAccessToken {
 }
 
 /// Supplies access tokens from your own code (your backend, a secrets store), so that no client
-/// secret lives in the app. Called only when no cached token is fresh, one call at a time, on
-/// a worker thread: it may block (e.g. on an HTTP call to your backend).
+/// secret lives in the app: a `suspend fun` in Kotlin, an `async` function in Swift. Called only
+/// when no cached token is fresh, one call at a time; when the call that needs the token is
+/// given up, the provider's coroutine or task is cancelled.
 #[uniffi::export(foreign)]
+#[async_trait::async_trait]
 pub trait TokenProvider: Send + Sync {
     /// A fresh token. Throw `SafeconvException.Authentication` when none can be had; anything
     /// else thrown becomes `Authentication` with the error `token_provider_failed`.
+    async fn access_token(&self) -> Result<AccessToken, SafeconvError>;
+}
+
+/// Supplies access tokens from your own code (your backend, a secrets store), so that no client
+/// secret lives in the app. Called only when no cached token is fresh, one call at a time, on a
+/// worker thread: it may block (e.g. on an HTTP call to your backend). Python's
+/// `TokenProvider` (see uniffi.toml: asyncio cannot run a coroutine on the SDK's threads, which
+/// have no event loop); Kotlin and Swift get the async [`TokenProvider`].
+#[uniffi::export(foreign)]
+pub trait BlockingTokenProvider: Send + Sync {
+    /// A fresh token. Raise `SafeconvError.Authentication` when none can be had; anything else
+    /// raised becomes `Authentication` with the error `token_provider_failed`.
     fn access_token(&self) -> Result<AccessToken, SafeconvError>;
 }
 
-/// The core's async token provider over a foreign one, whose call may block: it runs on
-/// tokio's blocking pool.
+/// The core's token provider over a foreign one.
 struct ForeignTokenProvider(Arc<dyn TokenProvider>);
 
 impl CoreTokenProvider for ForeignTokenProvider {
+    fn access_token(&self) -> BoxFuture<'_, safeconv::Result<CoreAccessToken>> {
+        Box::pin(async move { Ok(self.0.access_token().await?.into()) })
+    }
+}
+
+/// The core's token provider over a blocking foreign one: its call runs on tokio's blocking
+/// pool.
+struct ForeignBlockingTokenProvider(Arc<dyn BlockingTokenProvider>);
+
+impl CoreTokenProvider for ForeignBlockingTokenProvider {
     fn access_token(&self) -> BoxFuture<'_, safeconv::Result<CoreAccessToken>> {
         let provider = Arc::clone(&self.0);
         Box::pin(async move {
@@ -120,10 +143,12 @@ pub trait StatusListener: Send + Sync {
     fn on_status(&self, session: Session);
 }
 
-/// Stops a start, a [`SafeconvClient::wait`] or a [`SafeconvClient::resume`] from elsewhere (a
-/// button, another task). A wait then cancels the session at Signicat and returns how it
-/// really ended: `Cancelled`, or `Success` if the caller confirmed first. A start throws
-/// `Cancelled`, and a session it had created is cancelled. One handle may serve many calls.
+/// Stops a call from elsewhere (a button, another task): a start, a [`SafeconvClient::wait`], a
+/// [`SafeconvClient::resume`], a get or a cancel. A wait then cancels the session at Signicat
+/// and returns how it really ended: `Cancelled`, or `Success` if the caller confirmed first. A
+/// start throws `Cancelled`, and a session it had created is cancelled; a get or a cancel
+/// throws `Cancelled`. One handle may serve many calls; [`CancelHandle::child`] gives one of
+/// them a handle of its own.
 #[derive(Debug, Default, uniffi::Object)]
 pub struct CancelHandle {
     token: CancelToken,
@@ -142,9 +167,17 @@ impl CancelHandle {
         self.token.cancel();
     }
 
-    /// Whether [`CancelHandle::cancel`] was called.
+    /// Whether [`CancelHandle::cancel`] was called (on this handle or on its parent).
     pub fn is_cancelled(&self) -> bool {
         self.token.is_cancelled()
+    }
+
+    /// A new handle that this one's `cancel` also cancels, and whose own `cancel` leaves this
+    /// one alone: for giving up one call among several that share this handle.
+    pub fn child(&self) -> Arc<Self> {
+        Arc::new(CancelHandle {
+            token: self.token.child(),
+        })
     }
 }
 
@@ -189,6 +222,18 @@ impl SafeconvClient {
         SafeconvClient::build(config, Some(Arc::new(ForeignTokenProvider(provider))))
     }
 
+    /// A client that gets its access tokens from a `provider` whose call blocks, instead of
+    /// holding a secret (Python's `with_token_provider`). `config.client_id` and
+    /// `config.client_secret` must be left empty.
+    #[uniffi::constructor]
+    pub fn with_blocking_token_provider(
+        config: ClientConfig,
+        provider: Arc<dyn BlockingTokenProvider>,
+    ) -> Result<Arc<Self>, SafeconvError> {
+        let provider = ForeignBlockingTokenProvider(provider);
+        SafeconvClient::build(config, Some(Arc::new(provider)))
+    }
+
     /// The Signicat account id in use.
     pub fn account_id(&self) -> String {
         self.client.config().account_id().to_owned()
@@ -220,16 +265,32 @@ impl SafeconvClient {
         Ok(Session::from(&session))
     }
 
-    /// Reads a session's current state.
-    pub async fn get_session(&self, session_id: String) -> Result<Session, SafeconvError> {
-        Ok(Session::from(&self.client.get_session(&session_id).await?))
+    /// Reads a session's current state. `cancel` (or cancelling the calling coroutine or task)
+    /// stops the read: it throws `Cancelled`.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn get_session(
+        &self,
+        session_id: String,
+        cancel: Option<Arc<CancelHandle>>,
+    ) -> Result<Session, SafeconvError> {
+        let read = self.client.get_session(&session_id);
+        Ok(Session::from(
+            &cancel_token(cancel).run_until_cancelled(read).await?,
+        ))
     }
 
     /// Cancels a session, and stops every wait on it. Idempotent: a session that had already
-    /// ended comes back in its final state (which may be `SUCCESS`).
-    pub async fn cancel_session(&self, session_id: String) -> Result<Session, SafeconvError> {
+    /// ended comes back in its final state (which may be `SUCCESS`). `cancel` stops the call
+    /// itself (it throws `Cancelled`; the session may or may not be cancelled by then).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn cancel_session(
+        &self,
+        session_id: String,
+        cancel: Option<Arc<CancelHandle>>,
+    ) -> Result<Session, SafeconvError> {
+        let cancelling = self.client.cancel_session(&session_id);
         Ok(Session::from(
-            &self.client.cancel_session(&session_id).await?,
+            &cancel_token(cancel).run_until_cancelled(cancelling).await?,
         ))
     }
 
@@ -283,4 +344,51 @@ fn wait_options(
         options = options.timeout(timeout);
     }
     options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Arc<SafeconvClient> {
+        // Loopback and a port nothing listens on: a request that went out would fail with
+        // `Transport`, not `Cancelled`.
+        SafeconvClient::new(ClientConfig {
+            account_id: "a-1".into(),
+            client_id: Some("id".into()),
+            client_secret: Some(Secret::new("secret")),
+            base_url: Some("http://127.0.0.1:9".into()),
+            token_url: None,
+            request_timeout: None,
+            poll_interval: None,
+            user_agent: None,
+            nin_rules: None,
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_handle_stops_a_get_and_a_cancel() {
+        let client = client();
+        let parent = CancelHandle::new();
+        let handle = parent.child();
+        parent.cancel();
+        assert!(handle.is_cancelled());
+        for result in [
+            client.get_session("s-1".into(), Some(handle.clone())).await,
+            client.cancel_session("s-1".into(), Some(handle)).await,
+        ] {
+            assert!(
+                matches!(result, Err(SafeconvError::Cancelled { .. })),
+                "{result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_child_handle_cancels_alone() {
+        let parent = CancelHandle::new();
+        parent.child().cancel();
+        assert!(!parent.is_cancelled());
+    }
 }

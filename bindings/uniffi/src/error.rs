@@ -47,13 +47,14 @@ pub enum SafeconvError {
         error: String,
         /// OAuth `error_description`, if any.
         description: Option<String>,
-        /// The HTTP status, when a server answered.
-        http_status: Option<u16>,
+        /// The HTTP status, when a server answered. (`i32`, not `u16`: a plain `Int` in Kotlin
+        /// and Swift, which compare it with a literal.)
+        http_status: Option<i32>,
     },
     /// Signicat answered with an error.
     Api {
         /// HTTP status code.
-        http_status: u16,
+        http_status: i32,
         /// Signicat's machine-readable `code`, e.g. `invalid_request_parameter`.
         code: Option<String>,
         /// Short human-readable `title`.
@@ -114,10 +115,10 @@ impl From<Error> for SafeconvError {
             ErrorKind::Authentication => SafeconvError::Authentication {
                 error: code.unwrap_or_default(),
                 description: detail,
-                http_status,
+                http_status: http_status.map(i32::from),
             },
             ErrorKind::Api => SafeconvError::Api {
-                http_status: http_status.unwrap_or_default(),
+                http_status: http_status.map(i32::from).unwrap_or_default(),
                 code,
                 title,
                 detail,
@@ -136,18 +137,27 @@ impl From<Error> for SafeconvError {
 }
 
 /// What a foreign token provider throws, for the core: `Authentication` and `Api` as they are,
-/// anything else as [`Error::token_provider_failed`] with its message.
+/// anything else (an HTTP status no server sends included) as [`Error::token_provider_failed`]
+/// with its message.
 impl From<SafeconvError> for Error {
     fn from(error: SafeconvError) -> Self {
+        let status = |status: i32| {
+            u16::try_from(status).map_err(|_| {
+                Error::token_provider_failed(format!("it gave the HTTP status {status}"))
+            })
+        };
         match error {
             SafeconvError::Authentication {
                 error,
                 description,
                 http_status,
-            } => Error::Authentication {
-                error,
-                description,
-                http_status,
+            } => match http_status.map(status).transpose() {
+                Ok(http_status) => Error::Authentication {
+                    error,
+                    description,
+                    http_status,
+                },
+                Err(refused) => refused,
             },
             SafeconvError::Api {
                 http_status,
@@ -157,18 +167,21 @@ impl From<SafeconvError> for Error {
                 trace_id,
                 invalid_params,
                 retry_after,
-            } => Error::Api(Box::new(ApiError {
-                http_status,
-                code,
-                title,
-                detail,
-                trace_id,
-                invalid_params: invalid_params
-                    .into_iter()
-                    .map(|p| (p.name, p.reason))
-                    .collect(),
-                retry_after,
-            })),
+            } => match status(http_status) {
+                Ok(http_status) => Error::Api(Box::new(ApiError {
+                    http_status,
+                    code,
+                    title,
+                    detail,
+                    trace_id,
+                    invalid_params: invalid_params
+                        .into_iter()
+                        .map(|p| (p.name, p.reason))
+                        .collect(),
+                    retry_after,
+                })),
+                Err(refused) => refused,
+            },
             other => Error::token_provider_failed(other.to_string()),
         }
     }
@@ -295,6 +308,32 @@ mod tests {
         assert_eq!(
             other,
             Error::token_provider_failed("backend said 010180***** is unknown")
+        );
+    }
+
+    #[test]
+    fn an_impossible_http_status_from_a_provider_is_its_failure() {
+        let thrown = SafeconvError::Authentication {
+            error: "backend_refused".into(),
+            description: None,
+            http_status: Some(70_000),
+        };
+        assert_eq!(
+            Error::from(thrown),
+            Error::token_provider_failed("it gave the HTTP status 70000")
+        );
+        let core = Error::from(SafeconvError::Api {
+            http_status: -1,
+            code: None,
+            title: None,
+            detail: None,
+            trace_id: None,
+            invalid_params: vec![],
+            retry_after: None,
+        });
+        assert_eq!(
+            core,
+            Error::token_provider_failed("it gave the HTTP status -1")
         );
     }
 

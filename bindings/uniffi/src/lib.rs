@@ -13,7 +13,7 @@
 //!     clientId = "sandbox-client", clientSecret = secret))
 //! val session = client.startSafeConversation("01018010018")   // suspend
 //! println("Read to the caller: ${session.bindingMessage}")
-//! when (val outcome = client.wait(session)) {                   // suspend
+//! when (val outcome = client.awaitOutcome(session)) {           // suspend; `wait` elsewhere
 //!     is Outcome.Success -> println("verified ${outcome.subject.name}")
 //!     else -> println("not verified: $outcome")
 //! }

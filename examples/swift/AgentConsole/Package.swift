@@ -3,10 +3,12 @@
 // A small agent console in Swift on the safeconv Swift bindings (bindings/swift). It lives in
 // examples/swift/AgentConsole because SwiftPM names a local package after its directory, and
 // two packages both named "swift" would clash.
-// Generate the bindings first (scripts/test-swift.sh does, and runs this console once against
-// the emulator), then:
-//   swift build -Xlinker -L../../../bindings/swift/lib
-//   SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT LD_LIBRARY_PATH=../../../bindings/swift/lib .build/debug/AgentConsole
+// It depends on the package by path and needs no flags: build the package first
+// (scripts/build-swift.sh generates its sources and installs libsafeconv_uniffi with its
+// pkg-config file; scripts/test-swift.sh does, and runs this console once against the
+// emulator), then:
+//   swift build
+//   SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT .build/debug/AgentConsole
 import PackageDescription
 
 let package = Package(

@@ -2,6 +2,8 @@
 // loggers: the generated `LogSink` protocol is the logger protocol; these are its adapters.
 
 import Foundation
+// The default level below names a case of the generated module's `LogLevel`.
+import SafeconvUniFFI
 #if canImport(os)
 import os
 #endif

@@ -229,7 +229,7 @@ final class SafeconvTests: XCTestCase {
         try emulator.user(Emulator.ninSilent, "never-answer")
         let session = try await client.startSafeConversation(nin: Emulator.ninSilent)
         let client = self.client!
-        let waiting = Task { try await client.outcome(of: session) }
+        let waiting = Task { try await client.wait(session: session) }
         try await Task.sleep(nanoseconds: 400_000_000)
         waiting.cancel()
         let outcome = try await waiting.value
@@ -248,14 +248,14 @@ final class SafeconvTests: XCTestCase {
         try emulator.fault("create-session", "slow", delayMs: 1500)
         let before = try emulator.createRequests()
         let client = self.client!
-        let starting = Task { try await client.startSafeConversation(for: Emulator.ninSilent) }
+        let starting = Task { try await client.startSafeConversation(nin: Emulator.ninSilent) }
         while try emulator.createRequests() == before {
             try await Task.sleep(nanoseconds: 10_000_000)
         }
         let cancelledAt = Date()
         starting.cancel()
         let error = await expectError { try await starting.value }
-        guard case .Cancelled = error else { return XCTFail("not Cancelled: \(String(describing: error))") }
+        guard case .cancelled = error else { return XCTFail("not Cancelled: \(String(describing: error))") }
         XCTAssertLessThan(Date().timeIntervalSince(cancelledAt), 1.0)
         let id = try await abandonedSessionId(book)
         let cleanedUp = await client.waitForCleanup(timeout: 5)
@@ -268,10 +268,10 @@ final class SafeconvTests: XCTestCase {
         let client = self.client!
         let starting = Task {
             withUnsafeCurrentTask { $0?.cancel() }
-            return try await client.startSafeConversation(for: Emulator.ninSilent)
+            return try await client.startSafeConversation(nin: Emulator.ninSilent)
         }
         let error = await expectError { try await starting.value }
-        guard case .Cancelled = error else { return XCTFail("not Cancelled: \(String(describing: error))") }
+        guard case .cancelled = error else { return XCTFail("not Cancelled: \(String(describing: error))") }
         XCTAssertEqual(try emulator.createRequests(), before)
     }
 
@@ -280,6 +280,127 @@ final class SafeconvTests: XCTestCase {
         let session = try await client.startSafeConversation(nin: Emulator.ninSilent)
         let outcome = try await client.wait(session: session, timeout: 0.3)
         XCTAssertEqual(outcome, .cancelled)
+    }
+
+    // MARK: Task cancellation stops every call, and only that call
+
+    /// Runs `call` in a Task, cancels the Task after `after` seconds and returns how the call
+    /// ended and how long after the cancel.
+    private func cancelledTask<T: Sendable>(
+        after: TimeInterval = 0.3, _ call: @escaping @Sendable () async throws -> T
+    ) async throws -> (Result<T, Error>, TimeInterval) {
+        let task = Task { try await call() }
+        try await Task.sleep(nanoseconds: UInt64(after * 1e9))
+        let cancelledAt = Date()
+        task.cancel()
+        let result = await task.result
+        return (result, Date().timeIntervalSince(cancelledAt))
+    }
+
+    private func assertCancelledError<T>(_ result: Result<T, Error>, file: StaticString = #filePath, line: UInt = #line) {
+        switch result {
+        case .failure(SafeconvError.cancelled):
+            break
+        default:
+            XCTFail("expected SafeconvError.cancelled, got \(result)", file: file, line: line)
+        }
+    }
+
+    func testACancelledTaskStopsAGet() async throws {
+        try emulator.user(Emulator.ninSilent, "never-answer")
+        let session = try await client.startSafeConversation(nin: Emulator.ninSilent)
+        try emulator.fault("get-session", "slow", delayMs: 3000)
+        let client = self.client!
+        let (result, took) = try await cancelledTask { try await client.getSession(sessionId: session.id) }
+        assertCancelledError(result)
+        XCTAssertLessThan(took, 1.0)
+        try emulator.clearFaults()
+        _ = try await client.cancelSession(sessionId: session.id)
+    }
+
+    func testACancelledTaskStopsACancel() async throws {
+        try emulator.user(Emulator.ninSilent, "never-answer")
+        let session = try await client.startSafeConversation(nin: Emulator.ninSilent)
+        try emulator.fault("cancel-session", "slow", delayMs: 3000)
+        let client = self.client!
+        let (result, took) = try await cancelledTask { try await client.cancelSession(sessionId: session.id) }
+        assertCancelledError(result)
+        XCTAssertLessThan(took, 1.0)
+        try emulator.clearFaults()
+        _ = try await client.cancelSession(sessionId: session.id)
+    }
+
+    func testACancelledTaskStopsAResume() async throws {
+        try emulator.user(Emulator.ninSilent, "never-answer")
+        let session = try await client.startSafeConversation(nin: Emulator.ninSilent)
+        let client = self.client!
+        let (result, _) = try await cancelledTask(after: 0.4) { try await client.resume(sessionId: session.id) }
+        XCTAssertEqual(try result.get(), .cancelled)
+        let status = try await waitForStatus(session.id, .cancelled)
+        XCTAssertEqual(status, .cancelled)
+    }
+
+    func testACancelledTaskLeavesTheHandleItWasGiven() async throws {
+        try emulator.user(Emulator.ninSilent, "never-answer")
+        let kept = try await client.startSafeConversation(nin: Emulator.ninSilent)
+        let given = try await client.startSafeConversation(nin: Emulator.ninSilent)
+        let hangUp = CancelHandle()
+        let client = self.client!
+        let other = Task { try await client.wait(session: kept, cancel: hangUp) }
+        let (result, _) = try await cancelledTask(after: 0.4) { try await client.wait(session: given, cancel: hangUp) }
+        XCTAssertEqual(try result.get(), .cancelled)
+        XCTAssertFalse(hangUp.isCancelled())
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let keptNow = try await client.getSession(sessionId: kept.id)
+        XCTAssertEqual(keptNow.status, .waitingForUser)
+        // The handle itself still stops the other wait.
+        hangUp.cancel()
+        let outcome = try await other.value
+        XCTAssertEqual(outcome, .cancelled)
+    }
+
+    func testLeavingTheStreamEarlyCancelsOnlyItsWait() async throws {
+        try emulator.user(Emulator.ninSilent, "never-answer")
+        let streamed = try await client.startSafeConversation(nin: Emulator.ninSilent)
+        let kept = try await client.startSafeConversation(nin: Emulator.ninSilent)
+        let hangUp = CancelHandle()
+        let client = self.client!
+        let other = Task { try await client.wait(session: kept, cancel: hangUp) }
+        for try await changed in client.statusChanges(of: streamed, cancel: hangUp) where changed.status == .waitingForUser {
+            break
+        }
+        let status = try await waitForStatus(streamed.id, .cancelled)
+        XCTAssertEqual(status, .cancelled)
+        XCTAssertFalse(hangUp.isCancelled(), "the stream cancelled the caller's handle")
+        let keptNow = try await client.getSession(sessionId: kept.id)
+        XCTAssertEqual(keptNow.status, .waitingForUser)
+        hangUp.cancel()
+        let outcome = try await other.value
+        XCTAssertEqual(outcome, .cancelled)
+    }
+
+    // MARK: Swift idioms
+
+    func testErrorsAreLowerCamelCaseInTheCoresWording() async throws {
+        XCTAssertThrowsError(try SafeconvClient(config: ClientConfig(accountId: "a-1", clientId: "id", clientSecret: "s", baseUrl: "http://example.com"))) { error in
+            guard case SafeconvError.invalidInput(let field, _) = error else { return XCTFail("not invalidInput: \(error)") }
+            XCTAssertEqual(field, "base_url")
+            let wording = "invalid base_url: must use https (plain http is allowed only for loopback addresses)"
+            XCTAssertEqual("\(error)", wording)
+            XCTAssertEqual(error.localizedDescription, wording)
+            XCTAssertEqual((error as? LocalizedError)?.errorDescription, wording)
+        }
+        do {
+            _ = try await client.getSession(sessionId: "no-such-session")
+            XCTFail("no error")
+        } catch SafeconvError.api(let httpStatus, _, _, _, let traceId, _, _) where httpStatus == 404 {
+            XCTAssertFalse((traceId ?? "").isEmpty)
+        }
+    }
+
+    func testTheVersionIsCargos() {
+        XCTAssertEqual(safeconvVersion, ProcessInfo.processInfo.environment["SAFECONV_VERSION"] ?? safeconvVersion)
+        XCTAssertEqual(safeconvVersion.split(separator: ".").count, 3)
     }
 
     // MARK: listener events in order
@@ -328,11 +449,11 @@ final class SafeconvTests: XCTestCase {
 
     func testInvalidNin() async throws {
         let error = await expectError { try await self.client.startSafeConversation(nin: "17029012345") }
-        guard case .InvalidNin(let code, _) = error else { return XCTFail("not InvalidNin: \(String(describing: error))") }
+        guard case .invalidNin(let code, _) = error else { return XCTFail("not InvalidNin: \(String(describing: error))") }
         XCTAssertEqual(code, "check-digits")
         XCTAssertFalse("\(error!)".contains("17029012345"))
         XCTAssertThrowsError(try checkNin(nin: "12345")) { error in
-            guard case SafeconvError.InvalidNin(let code, _) = error else { return XCTFail("not InvalidNin") }
+            guard case SafeconvError.invalidNin(let code, _) = error else { return XCTFail("not InvalidNin") }
             XCTAssertEqual(code, "length")
         }
     }
@@ -349,7 +470,7 @@ final class SafeconvTests: XCTestCase {
     func testBadCredentials() async throws {
         let bad = try SafeconvClient(config: emulator.config(clientSecret: "wrong-secret"))
         let error = await expectError { try await bad.startSafeConversation(nin: Emulator.ninApprove) }
-        guard case .Authentication(let code, _, let httpStatus) = error else { return XCTFail("not Authentication: \(String(describing: error))") }
+        guard case .authentication(let code, _, let httpStatus) = error else { return XCTFail("not Authentication: \(String(describing: error))") }
         XCTAssertEqual(code, "invalid_client")
         XCTAssertEqual(httpStatus, 401)
         XCTAssertFalse("\(error!)".contains("wrong-secret"))
@@ -357,7 +478,7 @@ final class SafeconvTests: XCTestCase {
 
     func testApiErrorKeepsStatusCodeAndTraceId() async throws {
         let error = await expectError { try await self.client.getSession(sessionId: "no-such-session") }
-        guard case .Api(let httpStatus, _, _, _, let traceId, _, _) = error else { return XCTFail("not Api: \(String(describing: error))") }
+        guard case .api(let httpStatus, _, _, _, let traceId, _, _) = error else { return XCTFail("not Api: \(String(describing: error))") }
         XCTAssertEqual(httpStatus, 404)
         XCTAssertFalse((traceId ?? "").isEmpty)
         XCTAssertTrue("\(error!)".contains("HTTP 404"), "\(error!)")
@@ -366,17 +487,17 @@ final class SafeconvTests: XCTestCase {
     func testServerErrorOnCreate() async throws {
         try emulator.fault("create-session", "internal-error")
         let error = await expectError { try await self.client.startSafeConversation(nin: Emulator.ninApprove) }
-        guard case .Api(let httpStatus, _, _, _, _, _, _) = error else { return XCTFail("not Api: \(String(describing: error))") }
+        guard case .api(let httpStatus, _, _, _, _, _, _) = error else { return XCTFail("not Api: \(String(describing: error))") }
         XCTAssertEqual(httpStatus, 500)
     }
 
     func testInvalidConfiguration() {
         XCTAssertThrowsError(try SafeconvClient(config: ClientConfig(accountId: "a-1", clientId: "id", clientSecret: "s", baseUrl: "http://example.com"))) { error in
-            guard case SafeconvError.InvalidInput(let field, _) = error else { return XCTFail("not InvalidInput") }
+            guard case SafeconvError.invalidInput(let field, _) = error else { return XCTFail("not InvalidInput") }
             XCTAssertEqual(field, "base_url")
         }
         XCTAssertThrowsError(try SafeconvClient(config: ClientConfig(accountId: "a-1"))) { error in
-            guard case SafeconvError.InvalidInput(let field, _) = error else { return XCTFail("not InvalidInput") }
+            guard case SafeconvError.invalidInput(let field, _) = error else { return XCTFail("not InvalidInput") }
             XCTAssertEqual(field, "credentials")
         }
     }
@@ -395,6 +516,7 @@ final class SafeconvTests: XCTestCase {
         let calls = Counter()
         let provider = ClosureTokenProvider {
             calls.increment()
+            try await Task.sleep(nanoseconds: 50_000_000)   // async, as a URLSession call is
             return try emulator.token()
         }
         let withProvider = try SafeconvClient.withTokenProvider(config: emulator.config(clientId: nil, clientSecret: nil), provider: provider)
@@ -406,16 +528,16 @@ final class SafeconvTests: XCTestCase {
     func testTokenProviderErrors() async throws {
         let noCredentials = emulator.config(clientId: nil, clientSecret: nil)
         let refusing = try SafeconvClient.withTokenProvider(config: noCredentials, provider: ClosureTokenProvider {
-            throw SafeconvError.Authentication(error: "backend_refused", description: "agent is not signed in", httpStatus: nil)
+            throw SafeconvError.authentication(error: "backend_refused", description: "agent is not signed in", httpStatus: nil)
         })
         let refused = await expectError { try await refusing.startSafeConversation(nin: Emulator.ninApprove) }
-        guard case .Authentication(let code, _, _) = refused else { return XCTFail("not Authentication") }
+        guard case .authentication(let code, _, _) = refused else { return XCTFail("not Authentication") }
         XCTAssertEqual(code, "backend_refused")
 
         struct Unreachable: Error {}
         let broken = try SafeconvClient.withTokenProvider(config: noCredentials, provider: ClosureTokenProvider { throw Unreachable() })
         let failed = await expectError { try await broken.startSafeConversation(nin: Emulator.ninApprove) }
-        guard case .Authentication(let brokenCode, _, _) = failed else { return XCTFail("not Authentication") }
+        guard case .authentication(let brokenCode, _, _) = failed else { return XCTFail("not Authentication") }
         XCTAssertEqual(brokenCode, "token_provider_failed")
 
         XCTAssertThrowsError(try SafeconvClient.withTokenProvider(config: emulator.config(), provider: ClosureTokenProvider { throw Unreachable() }))

@@ -99,7 +99,7 @@ do {
     print("Cannot start: \(error)")
     exit(1)
 }
-print("safeconv agent console: Signicat at \(client.baseUrl()), account \(client.accountId())")
+print("safeconv agent console (safeconv \(safeconvVersion)): Signicat at \(client.baseUrl), account \(client.accountId)")
 let input = Input()
 var lines = input.lines.makeAsyncIterator()
 while true {

@@ -11,7 +11,7 @@ import kotlinx.coroutines.flow.callbackFlow
 
 /**
  * The status changes of [session] as a cold [Flow]: collecting it waits for the session (like
- * [SafeconvClient.wait]) and emits the session each time its status changes, the final one
+ * [SafeconvClient.awaitOutcome]) and emits the session each time its status changes, the final one
  * included, then completes. A session that has already ended emits nothing.
  *
  * Failures surface as [SafeconvException] in the collector. Cancelling the collecting coroutine
@@ -26,21 +26,25 @@ fun SafeconvClient.statusChanges(
     // The listener runs on a Rust worker thread; the channel is unbounded, so trySend never fails
     // while the flow is collected (and is dropped quietly once it is not).
     val listener = StatusListener { trySend(it) }
-    wait(session, listener, timeout, cancel)
+    awaitOutcome(session, listener, timeout, cancel)
     close()
 }.buffer(Channel.UNLIMITED)
 
-/** A [StatusListener] from a lambda: `client.wait(session, StatusListener { println(it.status) })`. */
+/** A [StatusListener] from a lambda: `client.awaitOutcome(session, StatusListener { println(it.status) })`. */
 fun StatusListener(block: (Session) -> Unit): StatusListener = object : StatusListener {
     override fun onStatus(session: Session) = block(session)
 }
 
 /**
- * A [TokenProvider] from a lambda. It runs on a worker thread and may block (for instance on a
- * call to your backend); throw [SafeconvException.Authentication] when no token can be had.
+ * A [TokenProvider] from a suspending lambda, e.g. a Ktor or Retrofit call for the signed-in
+ * agent's own credential for safeconv-relay (an agent app never holds a Signicat token):
+ * `TokenProvider { AccessToken(agentLogin.accessToken(), Duration.ofMinutes(5)) }`. It runs
+ * in a coroutine of its own (on [kotlinx.coroutines.Dispatchers.Default]; use `withContext` for
+ * blocking code), one call at a time, and is cancelled when the call that needed the token is
+ * given up. Throw [SafeconvException.Authentication] when no token can be had.
  */
-fun TokenProvider(block: () -> AccessToken): TokenProvider = object : TokenProvider {
-    override fun accessToken(): AccessToken = block()
+fun TokenProvider(block: suspend () -> AccessToken): TokenProvider = object : TokenProvider {
+    override suspend fun accessToken(): AccessToken = block()
 }
 
 /** Whether the session has ended. Unknown statuses count as still running. */

@@ -22,6 +22,7 @@ import no.safeconv.SafeconvException
 import no.safeconv.Session
 import no.safeconv.checkNin
 import no.safeconv.outcome
+import no.safeconv.safeconvVersion
 import no.safeconv.signicatName
 import no.safeconv.statusChanges
 import java.time.Duration
@@ -46,7 +47,7 @@ fun main() = runBlocking {
         println("Cannot start: $e")
         return@runBlocking
     }
-    println("safeconv agent console: Signicat at ${client.baseUrl()}, account ${client.accountId()}")
+    println("safeconv agent console (safeconv ${safeconvVersion()}): Signicat at ${client.baseUrl()}, account ${client.accountId()}")
 
     val input = Input()
     while (true) {

@@ -1,24 +1,29 @@
-package no.safeconv
+package no.safeconv.tests
+
+import no.safeconv.*
 
 import ch.qos.logback.classic.Level
 import ch.qos.logback.classic.Logger
 import ch.qos.logback.classic.spi.ILoggingEvent
 import ch.qos.logback.core.read.ListAppender
+import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
-import no.safeconv.Emulator.Companion.NIN_APPROVE
-import no.safeconv.Emulator.Companion.NIN_DECLINE
-import no.safeconv.Emulator.Companion.NIN_FAIL
-import no.safeconv.Emulator.Companion.NIN_NO_APP
-import no.safeconv.Emulator.Companion.NIN_SILENT
+import no.safeconv.tests.Emulator.Companion.NIN_APPROVE
+import no.safeconv.tests.Emulator.Companion.NIN_DECLINE
+import no.safeconv.tests.Emulator.Companion.NIN_FAIL
+import no.safeconv.tests.Emulator.Companion.NIN_NO_APP
+import no.safeconv.tests.Emulator.Companion.NIN_SILENT
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertInstanceOf
@@ -76,6 +81,17 @@ class SafeconvClientTest {
         }
     }
 
+    /** The session's status once it is [wanted], or after 5 s (the core cancels in the background). */
+    private suspend fun statusOnceSettled(id: String, wanted: SessionStatus): SessionStatus {
+        var status = client.getSession(id).status
+        for (i in 0 until 100) {
+            if (status == wanted) break
+            delay(50)
+            status = client.getSession(id).status
+        }
+        return status
+    }
+
     private fun assertNoNin(vararg printed: Any?) {
         for (value in printed) assertFalse(value.toString().contains(NIN_APPROVE), "a NIN leaked into toString()")
     }
@@ -92,7 +108,7 @@ class SafeconvClientTest {
         assertTrue(session.expiresAt!!.isAfter(Instant.now()))
         assertNull(session.outcome)
 
-        val outcome = client.wait(session)
+        val outcome = client.awaitOutcome(session)
         val success = assertInstanceOf(Outcome.Success::class.java, outcome)
         assertFalse(success.subject.name.isNullOrBlank())
         assertEquals(NIN_APPROVE, success.subject.nin?.value)
@@ -106,7 +122,7 @@ class SafeconvClientTest {
         val options = StartOptions(language = "nb", externalReference = "call-4711", attributes = listOf("name", "nin"))
         val session = client.startSafeConversation(NIN_APPROVE, options)
         assertEquals("call-4711", session.externalReference)
-        assertInstanceOf(Outcome.Success::class.java, client.wait(session))
+        assertInstanceOf(Outcome.Success::class.java, client.awaitOutcome(session))
         Unit
     }
 
@@ -115,20 +131,20 @@ class SafeconvClientTest {
     @Test
     fun `declined ends as Aborted`() = runBlocking {
         emulator.user(NIN_DECLINE, "decline", afterMs = 200)
-        assertEquals(Outcome.Aborted, client.wait(client.startSafeConversation(NIN_DECLINE)))
+        assertEquals(Outcome.Aborted, client.awaitOutcome(client.startSafeConversation(NIN_DECLINE)))
     }
 
     @Test
     fun `declined as ABORTED ends as Aborted`() = runBlocking {
         // Signicat's .NET SDK spells the decline ABORTED: the same outcome.
         emulator.user(NIN_DECLINE, "decline-aborted", afterMs = 200)
-        assertEquals(Outcome.Aborted, client.wait(client.startSafeConversation(NIN_DECLINE)))
+        assertEquals(Outcome.Aborted, client.awaitOutcome(client.startSafeConversation(NIN_DECLINE)))
     }
 
     @Test
     fun `failure keeps its error code`() = runBlocking {
         emulator.user(NIN_FAIL, "fail", afterMs = 200, code = "authentication_failed")
-        val outcome = client.wait(client.startSafeConversation(NIN_FAIL))
+        val outcome = client.awaitOutcome(client.startSafeConversation(NIN_FAIL))
         val failed = assertInstanceOf(Outcome.Failed::class.java, outcome)
         assertEquals(SessionStatus.Error, failed.status)
         assertEquals("authentication_failed", failed.error?.code)
@@ -137,7 +153,7 @@ class SafeconvClientTest {
     @Test
     fun `no BankID app fails with its code`() = runBlocking {
         emulator.user(NIN_NO_APP, "no-app")
-        val failed = assertInstanceOf(Outcome.Failed::class.java, client.wait(client.startSafeConversation(NIN_NO_APP)))
+        val failed = assertInstanceOf(Outcome.Failed::class.java, client.awaitOutcome(client.startSafeConversation(NIN_NO_APP)))
         assertEquals("no_bankid_app", failed.error?.code)
     }
 
@@ -146,7 +162,7 @@ class SafeconvClientTest {
         emulator.user(NIN_SILENT, "never-answer")
         emulator.minSessionLifetime(1)
         val session = client.startSafeConversation(NIN_SILENT, StartOptions(sessionLifetime = 1u))
-        assertEquals(Outcome.Expired, client.wait(session))
+        assertEquals(Outcome.Expired, client.awaitOutcome(session))
     }
 
     @Test
@@ -156,7 +172,7 @@ class SafeconvClientTest {
         val cancelled = client.cancelSession(session.id)
         assertEquals(SessionStatus.Cancelled, cancelled.status)
         assertEquals(SessionStatus.Cancelled, client.cancelSession(session.id).status)
-        assertEquals(Outcome.Cancelled, client.wait(cancelled))
+        assertEquals(Outcome.Cancelled, client.awaitOutcome(cancelled))
         assertEquals(Outcome.Cancelled, cancelled.outcome)
     }
 
@@ -179,7 +195,7 @@ class SafeconvClientTest {
         val session = client.startSafeConversation(NIN_SILENT)
         val handle = CancelHandle()
         val recorder = Recorder()
-        val waiting = async { client.wait(session, recorder, null, handle) }
+        val waiting = async { client.awaitOutcome(session, recorder, null, handle) }
         delay(400)
         assertFalse(waiting.isCompleted)
         handle.cancel()
@@ -193,18 +209,12 @@ class SafeconvClientTest {
     fun `cancelling the coroutine cancels the session`() = runBlocking {
         emulator.user(NIN_SILENT, "never-answer")
         val session = client.startSafeConversation(NIN_SILENT)
-        val job = launch { client.wait(session) }
+        val job = launch { client.awaitOutcome(session) }
         delay(400)
         job.cancel()
         job.join()
         // The core cancels the abandoned session at Signicat in the background.
-        var status: SessionStatus = session.status
-        for (i in 0 until 100) {
-            status = client.getSession(session.id).status
-            if (status == SessionStatus.Cancelled) break
-            delay(50)
-        }
-        assertEquals(SessionStatus.Cancelled, status)
+        assertEquals(SessionStatus.Cancelled, statusOnceSettled(session.id, SessionStatus.Cancelled))
     }
 
     // --- an abandoned start ---------------------------------------------------------------------
@@ -252,7 +262,7 @@ class SafeconvClientTest {
     fun `timeout cancels and reports`() = runBlocking {
         emulator.user(NIN_SILENT, "never-answer")
         val session = client.startSafeConversation(NIN_SILENT)
-        assertEquals(Outcome.Cancelled, client.wait(session, timeout = Duration.ofMillis(300)))
+        assertEquals(Outcome.Cancelled, client.awaitOutcome(session, timeout = Duration.ofMillis(300)))
     }
 
     // --- listener events in order ---------------------------------------------------------------
@@ -262,7 +272,7 @@ class SafeconvClientTest {
         emulator.user(NIN_APPROVE, "approve", afterMs = 800)
         val session = client.startSafeConversation(NIN_APPROVE)
         val recorder = Recorder()
-        assertInstanceOf(Outcome.Success::class.java, client.wait(session, recorder))
+        assertInstanceOf(Outcome.Success::class.java, client.awaitOutcome(session, recorder))
         assertEquals(listOf("WAITING_FOR_USER", "SUCCESS"), recorder.statuses)
         assertTrue(recorder.sessions.all { it.id == session.id })
         assertNotNull(recorder.sessions.last().subject)
@@ -283,13 +293,7 @@ class SafeconvClientTest {
         val session = client.startSafeConversation(NIN_SILENT)
         val first = client.statusChanges(session).first { it.status == SessionStatus.WaitingForUser }
         assertEquals(session.id, first.id)
-        var status: SessionStatus = first.status
-        for (i in 0 until 100) {
-            status = client.getSession(session.id).status
-            if (status == SessionStatus.Cancelled) break
-            delay(50)
-        }
-        assertEquals(SessionStatus.Cancelled, status)
+        assertEquals(SessionStatus.Cancelled, statusOnceSettled(session.id, SessionStatus.Cancelled))
     }
 
     @Test
@@ -333,7 +337,7 @@ class SafeconvClientTest {
             runBlocking { bad.startSafeConversation(NIN_APPROVE) }
         }
         assertEquals("invalid_client", error.error)
-        assertEquals(401, error.httpStatus?.toInt())
+        assertEquals(401, error.httpStatus)
         assertFalse(error.toString().contains("wrong-secret"))
     }
 
@@ -342,9 +346,10 @@ class SafeconvClientTest {
         val error = assertThrows<SafeconvException.Api> {
             runBlocking { client.getSession("no-such-session") }
         }
-        assertEquals(404, error.httpStatus.toInt())
+        assertTrue(error.httpStatus == 404) // an Int: compared with a literal
         assertFalse(error.traceId.isNullOrBlank())
         assertTrue(error.toString().contains("HTTP 404"))
+        assertEquals(error.toString(), error.message)
     }
 
     @Test
@@ -353,7 +358,7 @@ class SafeconvClientTest {
         val error = assertThrows<SafeconvException.Api> {
             runBlocking { client.startSafeConversation(NIN_APPROVE) }
         }
-        assertEquals(500, error.httpStatus.toInt())
+        assertEquals(500, error.httpStatus)
     }
 
     @Test
@@ -377,9 +382,14 @@ class SafeconvClientTest {
     fun `token provider supplies tokens`() = runBlocking {
         emulator.user(NIN_APPROVE, "approve", afterMs = 200)
         val calls = AtomicInteger()
-        val provider = TokenProvider { calls.incrementAndGet(); emulator.token() }
+        // A suspend function, as a Ktor or Retrofit call to a backend would be.
+        val provider = TokenProvider {
+            calls.incrementAndGet()
+            delay(50)
+            withContext(Dispatchers.IO) { emulator.token() }
+        }
         val withProvider = SafeconvClient.withTokenProvider(emulator.config(clientSecret = null, clientId = null), provider)
-        assertInstanceOf(Outcome.Success::class.java, withProvider.wait(withProvider.startSafeConversation(NIN_APPROVE)))
+        assertInstanceOf(Outcome.Success::class.java, withProvider.awaitOutcome(withProvider.startSafeConversation(NIN_APPROVE)))
         assertEquals(1, calls.get())
     }
 
@@ -401,6 +411,100 @@ class SafeconvClientTest {
         }
     }
 
+    @Test
+    fun `a start given up while the token provider suspends cancels its coroutine`() = runBlocking {
+        val entered = CompletableDeferred<Unit>()
+        val providerCancelled = CompletableDeferred<Unit>()
+        val hanging = TokenProvider {
+            entered.complete(Unit)
+            try {
+                awaitCancellation()
+            } finally {
+                providerCancelled.complete(Unit)
+            }
+        }
+        val withProvider = SafeconvClient.withTokenProvider(emulator.config(clientSecret = null, clientId = null), hanging)
+        val before = emulator.createRequests()
+        val handle = CancelHandle()
+        val starting = async(Dispatchers.Default) {
+            runCatching { withProvider.startSafeConversation(NIN_SILENT, cancel = handle) }
+        }
+        withTimeout(5_000) { entered.await() }
+        handle.cancel()
+        val result = withTimeout(5_000) { starting.await() }
+        assertInstanceOf(SafeconvException.Cancelled::class.java, result.exceptionOrNull())
+        withTimeout(5_000) { providerCancelled.await() }
+        assertEquals(before, emulator.createRequests())
+    }
+
+    // --- Kotlin idioms -------------------------------------------------------------------------
+
+    @Test
+    fun `the exception message is the core's wording`() {
+        val error = assertThrows<SafeconvException.InvalidInput> {
+            SafeconvClient(ClientConfig(accountId = "a-1", clientId = "id", clientSecret = "s", baseUrl = "http://example.com"))
+        }
+        assertEquals("invalid base_url: must use https (plain http is allowed only for loopback addresses)", error.message)
+        assertEquals(error.message, error.toString())
+        assertEquals(error.message, error.localizedMessage)
+        val nin = assertThrows<SafeconvException.InvalidNin> { checkNin("12345") }
+        assertFalse(nin.message!!.contains("reasonCode="), nin.message)
+    }
+
+    @Test
+    fun `records are immutable values`() {
+        for (record in listOf(
+            ClientConfig::class.java, StartOptions::class.java, AccessToken::class.java, Session::class.java,
+            Subject::class.java, SubjectNin::class.java, SessionError::class.java, NinRules::class.java,
+            NinInfo::class.java, LogRecord::class.java, LogField::class.java, InvalidParam::class.java,
+        )) {
+            assertTrue(record.methods.none { it.name.startsWith("set") }, "${record.simpleName} has a setter")
+        }
+        val options = StartOptions(language = "nb")
+        assertEquals("call-1", options.copy(externalReference = "call-1").externalReference)
+        assertNull(options.externalReference)
+    }
+
+    @Test
+    fun `no method clashes with Object's`() {
+        val objectMethods = setOf("wait", "notify", "notifyAll", "getClass", "clone", "finalize")
+        for (type in listOf(SafeconvClient::class.java, SafeconvClientInterface::class.java, CancelHandle::class.java)) {
+            assertTrue(type.declaredMethods.none { it.name in objectMethods }, "${type.simpleName} declares an Object method name")
+        }
+    }
+
+    @Test
+    fun `cancel handle stops a get`() = runBlocking {
+        emulator.user(NIN_SILENT, "never-answer")
+        val session = client.startSafeConversation(NIN_SILENT)
+        emulator.fault("get-session", "slow", delayMs = 3000)
+        val handle = CancelHandle()
+        val reading = async(Dispatchers.Default) { runCatching { client.getSession(session.id, cancel = handle) } }
+        delay(300)
+        val cancelledAt = System.nanoTime()
+        handle.cancel()
+        val result = withTimeout(5_000) { reading.await() }
+        assertInstanceOf(SafeconvException.Cancelled::class.java, result.exceptionOrNull())
+        assertTrue(Duration.ofNanos(System.nanoTime() - cancelledAt) < Duration.ofSeconds(1))
+        emulator.clearFaults()
+        client.cancelSession(session.id)
+        Unit
+    }
+
+    // --- the artefact --------------------------------------------------------------------------
+
+    @Test
+    fun `the JAR from the local Maven repository carries the version and the library`() {
+        val version = safeconvVersion()
+        assertEquals(System.getenv("SAFECONV_VERSION") ?: version, version, "the library is Cargo.toml's version")
+        val jar = SafeconvClient::class.java.protectionDomain.codeSource.location.toURI().path
+        assertTrue(jar.endsWith("/no/safeconv/safeconv-kotlin/$version/safeconv-kotlin-$version.jar"), jar)
+        assertEquals(version, SafeconvClient::class.java.`package`.implementationVersion, "the manifest's version")
+        val native = SafeconvClient::class.java.classLoader.getResource("linux-x86-64/libsafeconv_uniffi.so")
+        assertNotNull(native)
+        assertTrue(native.toString().startsWith("jar:file:") && native.toString().contains(jar), native.toString())
+    }
+
     // --- logs ----------------------------------------------------------------------------------
 
     @Test
@@ -408,7 +512,7 @@ class SafeconvClientTest {
         emulator.user(NIN_APPROVE, "approve", afterMs = 200)
         val book = LogBook()
         setLogSink(book.sink, LogLevel.INFO)
-        assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+        assertInstanceOf(Outcome.Success::class.java, client.awaitOutcome(client.startSafeConversation(NIN_APPROVE)))
         val info = book.snapshot()
         val created = info.first { it.message == "session created" }
         assertEquals(LogLevel.INFO, created.level)
@@ -418,7 +522,7 @@ class SafeconvClientTest {
 
         book.records.clear()
         setLogSink(book.sink, LogLevel.DEBUG)
-        assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+        assertInstanceOf(Outcome.Success::class.java, client.awaitOutcome(client.startSafeConversation(NIN_APPROVE)))
         val debug = book.snapshot()
         val start = debug.first { it.message == "starting a Safe Conversation" }
         assertEquals(LogLevel.DEBUG, start.level)
@@ -438,7 +542,7 @@ class SafeconvClientTest {
         try {
             logger.level = Level.INFO
             Slf4jLogSink.install()
-            assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+            assertInstanceOf(Outcome.Success::class.java, client.awaitOutcome(client.startSafeConversation(NIN_APPROVE)))
             val events = synchronized(appender) { appender.list.toList() }
             val created = events.first { it.message == "session created" }
             assertEquals("safeconv.client", created.loggerName)
@@ -456,7 +560,7 @@ class SafeconvClientTest {
     fun `a logger that throws does not fail the call`() = runBlocking {
         emulator.user(NIN_APPROVE, "approve", afterMs = 200)
         setLogSink(LogSink { throw IllegalStateException("the logger is broken") }, LogLevel.TRACE)
-        assertInstanceOf(Outcome.Success::class.java, client.wait(client.startSafeConversation(NIN_APPROVE)))
+        assertInstanceOf(Outcome.Success::class.java, client.awaitOutcome(client.startSafeConversation(NIN_APPROVE)))
         Unit
     }
 
@@ -470,7 +574,7 @@ class SafeconvClientTest {
             async {
                 val session = client.startSafeConversation(NIN_APPROVE)
                 val recorder = Recorder()
-                Triple(session.id, client.wait(session, recorder), recorder.statuses)
+                Triple(session.id, client.awaitOutcome(session, recorder), recorder.statuses)
             }
         }.awaitAll()
         assertEquals(20, results.map { it.first }.toSet().size)

@@ -1,4 +1,4 @@
-package no.safeconv
+package no.safeconv.tests
 
 import java.net.URI
 import java.net.URLEncoder
@@ -6,6 +6,8 @@ import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.time.Duration
+import no.safeconv.AccessToken
+import no.safeconv.ClientConfig
 
 /** The Signicat emulator's admin API, at the URL scripts/test-kotlin.sh passes in SAFECONV_EMULATOR_URL. */
 class Emulator(val url: String) {

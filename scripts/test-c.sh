@@ -9,7 +9,8 @@
 #      C++17;
 #   5. starts the emulator and runs the C tests plainly, under Valgrind (no leaks, no errors)
 #      and with AddressSanitizer (+ LeakSanitizer, UBSan);
-#   6. installs the library into a scratch prefix and builds the examples through pkg-config
+#   6. packs the library (scripts/pack-c.sh), unpacks the archive, runs the C tests built through
+#      its pkg-config file, and builds the examples through pkg-config
 #      (shared and static) and CMake's find_package, then runs them against the emulator,
 #      Ctrl-C included.
 # Ends with "C tests: N passed, M failed" (N counts every check of every run) and exits non-zero
@@ -134,12 +135,24 @@ if [ "${SAFECONV_C_SKIP_ASAN:-}" != 1 ]; then
     run_suite asan timeout 300 "$out/c_tests_asan"
 fi
 
-log "installing into a scratch prefix and building the examples"
-prefix="$out/prefix"
-install_args=(--prefix "$prefix" --no-build)
-[ "$profile" = debug ] && install_args+=(--debug)
-"$ROOT/scripts/install-c.sh" "${install_args[@]}"
+log "the release archive (scripts/pack-c.sh), unpacked as a user does, and the tests built from it"
+pack_args=(--no-build)
+[ "$profile" = debug ] && pack_args+=(--debug)
+archive="$("$ROOT/scripts/pack-c.sh" "${pack_args[@]}" "$out/dist")"
+mkdir -p "$out/unpacked"
+tar -xzf "$archive" -C "$out/unpacked"
+prefix="$(echo "$out"/unpacked/safeconv-c-*)"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# The whole C suite once more, compiled and linked only through the archive's pkg-config file.
+# shellcheck disable=SC2046
+gcc "${CFLAGS_STRICT[@]}" -g -O1 "${sources[@]}" $(pkg-config --cflags --libs safeconv) -lpthread \
+  -o "$out/c_tests_packaged"
+if ldd "$out/c_tests_packaged" | grep -q "libsafeconv.so => $prefix/"; then
+  run_suite packaged timeout 300 "$out/c_tests_packaged"
+else
+  ldd "$out/c_tests_packaged" >&2
+  fail "the tests built from the archive do not load its libsafeconv.so"
+fi
 example_check() {
   local name="$1"; shift
   if "$@"; then pass; echo "  ok - example: $name"; else fail "example: $name"; fi

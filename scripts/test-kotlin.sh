@@ -65,7 +65,8 @@ else
 fi
 
 if [ "$example_status" -eq 0 ]; then
-  log "examples/kotlin: the agent console against the emulator"
+  log "examples/kotlin: the agent console through safeconv-relay, in front of the emulator"
+  start_relay
   emulator_user 01018010018 '{"behaviour":"approve","afterMs":300}'
   transcript="$(mktemp)"
   set +e

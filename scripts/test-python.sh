@@ -60,7 +60,8 @@ record_counts python "$((total - failures - errors - skipped))" "$((failures + e
 if [ "$status" -ne 0 ]; then exit "$status"; fi
 
 # The example agent console, scripted: one caller who approves, then end of input.
-log "examples/python: the agent console against the emulator"
+log "examples/python: the agent console through safeconv-relay, in front of the emulator"
+start_relay
 emulator_user 01018010018 '{"behaviour":"approve","afterMs":300}'
 transcript="$scratch/console.txt"
 example_status=0

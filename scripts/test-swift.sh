@@ -50,12 +50,13 @@ rm -f "$out"
 if [ "$status" -ne 0 ]; then exit "$status"; fi
 
 # The example agent console, scripted: one caller who approves, then end of input.
-log "examples/swift: the agent console against the emulator"
+log "examples/swift: the agent console through safeconv-relay, in front of the emulator"
+start_relay
 emulator_user 01018010018 '{"behaviour":"approve","afterMs":300}'
 transcript="$(mktemp)"
 set +e
 in_swift_chroot sh -c "cd $IN_ROOT/examples/swift/AgentConsole && swift build" >&2 &&
-  printf '01018010018\n' | in_swift_chroot env SAFECONV_EMULATOR_URL="$SAFECONV_EMULATOR_URL" \
+  printf '01018010018\n' | in_swift_chroot env SAFECONV_RELAY_URL="$SAFECONV_RELAY_URL" SAFECONV_AGENT_KEY="$SAFECONV_AGENT_KEY" \
     "$IN_ROOT/examples/swift/AgentConsole/.build/debug/AgentConsole" >"$transcript" 2>&1
 example_status=$?
 set -e

@@ -2,9 +2,10 @@
 message aloud, watch the status change while the caller confirms in the BankID app, and see who
 was verified. Type ``c`` and Enter while waiting to cancel.
 
-Configuration from the environment: SAFECONV_EMULATOR_URL (the emulator, with its demo
-credentials), or SAFECONV_BASE_URL, SAFECONV_ACCOUNT_ID, SAFECONV_CLIENT_ID and
-SAFECONV_CLIENT_SECRET for Signicat. Needs the package: ``pip install safeconv-*.whl``.
+An agent's app holds neither the Signicat client secret nor a Signicat token: it talks to
+safeconv-relay with the agent's own credential. Configuration from the environment:
+SAFECONV_RELAY_URL (the relay) and SAFECONV_AGENT_KEY (this agent's relay key; with an identity
+provider, the signed-in agent's JWT instead). Needs the package: ``pip install safeconv-*.whl``.
 """
 
 import asyncio
@@ -21,18 +22,29 @@ def env(name: str) -> Optional[str]:
     return os.environ.get(name) or None
 
 
-def config() -> safeconv.ClientConfig:
-    emulator = env("SAFECONV_EMULATOR_URL")
-    account_id = env("SAFECONV_ACCOUNT_ID") or ("a-spge-emulator" if emulator else None)
-    if account_id is None:
-        raise SystemExit("set SAFECONV_ACCOUNT_ID (or SAFECONV_EMULATOR_URL)")
-    return safeconv.ClientConfig(
-        account_id=account_id,
-        client_id=env("SAFECONV_CLIENT_ID") or ("safeconv-demo-client" if emulator else None),
-        client_secret=env("SAFECONV_CLIENT_SECRET") or ("safeconv-demo-secret" if emulator else None),
-        base_url=env("SAFECONV_BASE_URL") or emulator,
-        poll_interval=timedelta(milliseconds=250) if emulator else None,
+class AgentKey(safeconv.TokenProvider):
+    """The agent's own credential, as the token the SDK sends the relay."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def access_token(self) -> safeconv.AccessToken:
+        return safeconv.AccessToken(token=self.key, expires_in=None)
+
+
+def client() -> safeconv.SafeconvClient:
+    relay = env("SAFECONV_RELAY_URL")
+    agent_key = env("SAFECONV_AGENT_KEY")
+    if relay is None or agent_key is None:
+        raise SystemExit("set SAFECONV_RELAY_URL (safeconv-relay's address) and SAFECONV_AGENT_KEY")
+    loopback = relay.startswith(("http://127.0.0.1", "http://localhost"))
+    # The relay knows its Signicat account; the id here is not used.
+    config = safeconv.ClientConfig(
+        account_id="via-relay",
+        base_url=relay,
+        poll_interval=timedelta(milliseconds=250) if loopback else None,
     )
+    return safeconv.SafeconvClient.with_token_provider(config, AgentKey(agent_key))
 
 
 class Input:
@@ -103,11 +115,11 @@ async def verify(client: safeconv.SafeconvClient, nin: str, lines: "asyncio.Queu
 
 async def main() -> None:
     try:
-        client = safeconv.SafeconvClient(config())
+        agent = client()
     except safeconv.SafeconvError as error:
         print(f"Cannot start: {error}")
         return
-    print(f"safeconv {safeconv.__version__} agent console: Signicat at {client.base_url()}, account {client.account_id()}")
+    print(f"safeconv {safeconv.__version__} agent console: through safeconv-relay at {agent.base_url()}")
     lines = Input(asyncio.get_running_loop()).lines
     while True:
         print("\nCaller's national identity number (blank to quit): ", end="", flush=True)
@@ -115,7 +127,7 @@ async def main() -> None:
         if not nin:
             break
         try:
-            await verify(client, nin, lines)
+            await verify(agent, nin, lines)
         except safeconv.SafeconvError as error:
             print(f"✘ {error}")
     print("Bye.")

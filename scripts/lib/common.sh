@@ -65,3 +65,35 @@ start_emulator() {
   echo "the emulator did not start" >&2
   return 1
 }
+
+# Starts safeconv-relay on a random loopback port in front of $SAFECONV_EMULATOR_URL (the
+# emulator's demo client holds the Signicat secret there, as in production the relay does), with
+# one agent, and exports SAFECONV_RELAY_URL and SAFECONV_AGENT_KEY (that agent's key: all an
+# agent app holds). Its database lives in a temp dir; it is stopped when the script exits.
+start_relay() {
+  : "${SAFECONV_EMULATOR_URL:?start_relay needs a running emulator}"
+  (cd "$ROOT" && cargo build -q -p safeconv-relay)
+  local relay="$TARGET_DIR/debug/safeconv-relay" dir key_and_line
+  dir="$(mktemp -d)"
+  key_and_line="$("$relay" new-agent-key example.agent)"
+  SAFECONV_AGENT_KEY="$(sed -n 1p <<<"$key_and_line")"
+  sed -n 2p <<<"$key_and_line" >"$dir/agents.keys"
+  # Against the loopback emulator the examples poll faster than Signicat allows.
+  printf '[policy]\nmin_poll_interval_ms = 200\n' >"$dir/relay.toml"
+  SAFECONV_BASE_URL="$SAFECONV_EMULATOR_URL" SAFECONV_ACCOUNT_ID=a-spge-emulator \
+    SAFECONV_CLIENT_ID=safeconv-demo-client SAFECONV_CLIENT_SECRET=safeconv-demo-secret \
+    "$relay" --listen 127.0.0.1:0 --config "$dir/relay.toml" --agent-keys "$dir/agents.keys" \
+    --database-url "sqlite://$dir/relay.db" >"$dir/stdout" 2>"$dir/stderr" &
+  _emulator_pids+=("$!")
+  for _ in $(seq 1 100); do
+    if grep -q '^SAFECONV_RELAY_URL=' "$dir/stdout"; then
+      SAFECONV_RELAY_URL="$(sed -n 's/^SAFECONV_RELAY_URL=//p' "$dir/stdout" | head -n1)"
+      export SAFECONV_RELAY_URL SAFECONV_AGENT_KEY
+      return 0
+    fi
+    sleep 0.1
+  done
+  cat "$dir/stderr" >&2
+  echo "safeconv-relay did not start" >&2
+  return 1
+}

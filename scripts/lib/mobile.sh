@@ -114,11 +114,12 @@ urllib.request.urlopen(request, timeout=10).read()
 PY
 }
 
-# check_console NAME OUTPUT_FILE: an example console's transcript must show a verified caller
-# and never the NIN in full.
+# check_console NAME OUTPUT_FILE: an example console's transcript must show a verified caller,
+# reached through safeconv-relay (the examples are agent apps), and never the NIN in full.
 check_console() {
   local name="$1" transcript="$2"
   if grep -q "Verified: " "$transcript" && grep -q "Read this to the caller: «" "$transcript" &&
+    grep -q "through safeconv-relay at http://127.0.0.1:" "$transcript" &&
     ! grep -q "01018010018" "$transcript"; then
     log "$name example: verified a caller"
     return 0

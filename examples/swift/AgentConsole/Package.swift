@@ -5,10 +5,11 @@
 // two packages both named "swift" would clash.
 // It depends on the package by path and needs no flags: build the package first
 // (scripts/build-swift.sh generates its sources and installs libsafeconv_uniffi with its
-// pkg-config file; scripts/test-swift.sh does, and runs this console once against the
-// emulator), then:
+// pkg-config file; scripts/test-swift.sh does, and runs this console once through a relay in
+// front of the emulator), then, like every agent app, through safeconv-relay with the agent's
+// key (`safeconv-relay new-agent-key NAME`; docs/relay.md):
 //   swift build
-//   SAFECONV_EMULATOR_URL=http://127.0.0.1:PORT .build/debug/AgentConsole
+//   SAFECONV_RELAY_URL=http://127.0.0.1:PORT SAFECONV_AGENT_KEY=scr_… .build/debug/AgentConsole
 import PackageDescription
 
 let package = Package(

@@ -2,9 +2,10 @@
 // message aloud, watch the status change while the caller confirms in the BankID app, and see
 // who was verified. Type `c` and Enter while waiting to cancel.
 //
-// Configuration from the environment: SAFECONV_EMULATOR_URL (the emulator, with its demo
-// credentials), or SAFECONV_BASE_URL, SAFECONV_ACCOUNT_ID, SAFECONV_CLIENT_ID and
-// SAFECONV_CLIENT_SECRET for Signicat.
+// An agent's app holds neither the Signicat client secret nor a Signicat token: it talks to
+// safeconv-relay with the agent's own credential. Configuration from the environment:
+// SAFECONV_RELAY_URL (the relay) and SAFECONV_AGENT_KEY (this agent's relay key; with an
+// identity provider, the signed-in agent's JWT instead).
 
 import Foundation
 import Safeconv
@@ -14,15 +15,23 @@ func env(_ name: String) -> String? {
     return value
 }
 
-func makeConfig() -> ClientConfig {
-    let emulator = env("SAFECONV_EMULATOR_URL")
-    return ClientConfig(
-        accountId: env("SAFECONV_ACCOUNT_ID") ?? (emulator != nil ? "a-spge-emulator" : ""),
-        clientId: env("SAFECONV_CLIENT_ID") ?? emulator.map { _ in "safeconv-demo-client" },
-        clientSecret: env("SAFECONV_CLIENT_SECRET") ?? emulator.map { _ in "safeconv-demo-secret" },
-        baseUrl: env("SAFECONV_BASE_URL") ?? emulator,
-        pollInterval: emulator != nil ? 0.25 : nil
-    )
+struct Misconfigured: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The relay, and the agent's own credential as the token the SDK sends it.
+func makeClient() throws -> SafeconvClient {
+    guard let relay = env("SAFECONV_RELAY_URL") else {
+        throw Misconfigured(description: "set SAFECONV_RELAY_URL (safeconv-relay's address)")
+    }
+    guard let agentKey = env("SAFECONV_AGENT_KEY") else {
+        throw Misconfigured(description: "set SAFECONV_AGENT_KEY (the agent's key for the relay)")
+    }
+    let loopback = relay.hasPrefix("http://127.0.0.1") || relay.hasPrefix("http://localhost")
+    return try SafeconvClient.withTokenProvider(
+        // The relay knows its Signicat account; the id here is not used.
+        config: ClientConfig(accountId: "via-relay", baseUrl: relay, pollInterval: loopback ? 0.25 : nil),
+        provider: ClosureTokenProvider { AccessToken(token: agentKey, expiresIn: nil) })
 }
 
 /// Standard input, read by one thread: `c` cancels the wait in progress, other lines are
@@ -94,12 +103,12 @@ func verify(_ client: SafeconvClient, nin: String, input: Input) async throws {
 
 let client: SafeconvClient
 do {
-    client = try SafeconvClient(config: makeConfig())
+    client = try makeClient()
 } catch {
     print("Cannot start: \(error)")
     exit(1)
 }
-print("safeconv agent console (safeconv \(safeconvVersion)): Signicat at \(client.baseUrl), account \(client.accountId)")
+print("safeconv agent console (safeconv \(safeconvVersion)): through safeconv-relay at \(client.baseUrl)")
 let input = Input()
 var lines = input.lines.makeAsyncIterator()
 while true {

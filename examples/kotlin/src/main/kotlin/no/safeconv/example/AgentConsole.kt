@@ -2,9 +2,10 @@
 // message aloud, watch the status change while the caller confirms in the BankID app, and see
 // who was verified. Type `c` and Enter while waiting to cancel.
 //
-// Configuration from the environment: SAFECONV_EMULATOR_URL (the emulator, with its demo
-// credentials), or SAFECONV_BASE_URL, SAFECONV_ACCOUNT_ID, SAFECONV_CLIENT_ID and
-// SAFECONV_CLIENT_SECRET for Signicat.
+// An agent's app holds neither the Signicat client secret nor a Signicat token: it talks to
+// safeconv-relay with the agent's own credential. Configuration from the environment:
+// SAFECONV_RELAY_URL (the relay) and SAFECONV_AGENT_KEY (this agent's relay key; with an
+// identity provider, the signed-in agent's JWT instead).
 
 package no.safeconv.example
 
@@ -14,12 +15,14 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.selects.select
+import no.safeconv.AccessToken
 import no.safeconv.CancelHandle
 import no.safeconv.ClientConfig
 import no.safeconv.Outcome
 import no.safeconv.SafeconvClient
 import no.safeconv.SafeconvException
 import no.safeconv.Session
+import no.safeconv.TokenProvider
 import no.safeconv.checkNin
 import no.safeconv.outcome
 import no.safeconv.safeconvVersion
@@ -29,25 +32,29 @@ import java.time.Duration
 
 private fun env(name: String): String? = System.getenv(name)?.takeIf { it.isNotBlank() }
 
-private fun config(): ClientConfig {
-    val emulator = env("SAFECONV_EMULATOR_URL")
-    return ClientConfig(
-        accountId = env("SAFECONV_ACCOUNT_ID") ?: if (emulator != null) "a-spge-emulator" else error("set SAFECONV_ACCOUNT_ID"),
-        clientId = env("SAFECONV_CLIENT_ID") ?: emulator?.let { "safeconv-demo-client" },
-        clientSecret = env("SAFECONV_CLIENT_SECRET") ?: emulator?.let { "safeconv-demo-secret" },
-        baseUrl = env("SAFECONV_BASE_URL") ?: emulator,
-        pollInterval = if (emulator != null) Duration.ofMillis(250) else null,
+/** The relay, and the agent's own credential as the token the SDK sends it. */
+private fun client(): SafeconvClient {
+    val relay = env("SAFECONV_RELAY_URL") ?: error("set SAFECONV_RELAY_URL (safeconv-relay's address)")
+    val agentKey = env("SAFECONV_AGENT_KEY") ?: error("set SAFECONV_AGENT_KEY (the agent's key for the relay)")
+    val loopback = relay.startsWith("http://127.0.0.1") || relay.startsWith("http://localhost")
+    return SafeconvClient.withTokenProvider(
+        // The relay knows its Signicat account; the id here is not used.
+        ClientConfig(accountId = "via-relay", baseUrl = relay, pollInterval = if (loopback) Duration.ofMillis(250) else null),
+        TokenProvider { AccessToken(agentKey, null) },
     )
 }
 
 fun main() = runBlocking {
     val client = try {
-        SafeconvClient(config())
+        client()
     } catch (e: SafeconvException) {
         println("Cannot start: $e")
         return@runBlocking
+    } catch (e: IllegalStateException) {
+        println("Cannot start: ${e.message}")
+        return@runBlocking
     }
-    println("safeconv agent console (safeconv ${safeconvVersion()}): Signicat at ${client.baseUrl()}, account ${client.accountId()}")
+    println("safeconv agent console (safeconv ${safeconvVersion()}): through safeconv-relay at ${client.baseUrl()}")
 
     val input = Input()
     while (true) {

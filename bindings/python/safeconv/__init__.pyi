@@ -47,6 +47,14 @@ class TransportErrorKind(enum.Enum):
     TIMEOUT = 0
     CONNECT = 1
     CONNECTION = 2
+    TLS = 3
+    PROXY = 4
+
+class TrustRoots(enum.Enum):
+    BUNDLED = 0
+    NATIVE = 1
+    BUNDLED_AND_NATIVE = 2
+    ADDED_ONLY = 3
 
 class LogLevel(enum.Enum):
     ERROR = 1
@@ -78,6 +86,13 @@ class ClientConfig:
     poll_interval: Optional[timedelta]
     user_agent: Optional[str]
     nin_rules: Optional[NinRules]
+    trust_roots: Optional[TrustRoots]
+    ca_pems: List[str]
+    ca_files: List[str]
+    proxy_url: Optional[str]
+    proxy_username: Optional[str]
+    proxy_password: Optional[str]
+    no_proxy: Optional[str]
     def __init__(
         self,
         *,
@@ -90,6 +105,13 @@ class ClientConfig:
         poll_interval: Optional[timedelta] = ...,
         user_agent: Optional[str] = ...,
         nin_rules: Optional[NinRules] = ...,
+        trust_roots: Optional[TrustRoots] = ...,
+        ca_pems: List[str] = ...,
+        ca_files: List[str] = ...,
+        proxy_url: Optional[str] = ...,
+        proxy_username: Optional[str] = ...,
+        proxy_password: Optional[str] = ...,
+        no_proxy: Optional[str] = ...,
     ) -> None: ...
 
 class AccessToken:

@@ -1,12 +1,13 @@
 //! The client object, its configuration record, and the foreign callback interfaces. Each
 //! method awaits the core and converts its answer; nothing else.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use safeconv::{
     AccessToken as CoreAccessToken, BoxFuture, CancelToken, Client, ClientOptions, Error, NinRules,
-    Secret, StartOptions, TokenProvider as CoreTokenProvider, WaitOptions,
+    Secret, StartOptions, TokenProvider as CoreTokenProvider, TrustRoots, WaitOptions,
 };
 
 use crate::error::SafeconvError;
@@ -15,7 +16,7 @@ use crate::types::{Outcome, Session};
 /// How to reach Signicat. Only `account_id` is required here; give `client_id` and
 /// `client_secret` to [`SafeconvClient::new`], or neither to
 /// [`SafeconvClient::with_token_provider`]. `toString()`/`description`/`repr` mask the secret.
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+#[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug, Display)]
 pub struct ClientConfig {
     /// Your Signicat account id (`signicat-accountId`), from the Signicat Dashboard.
@@ -44,6 +45,34 @@ pub struct ClientConfig {
     /// Which NINs are accepted (default: strict).
     #[uniffi(default = None)]
     pub nin_rules: Option<NinRules>,
+    /// Which root certificates HTTPS trusts (default: the bundled Mozilla roots).
+    #[uniffi(default = None)]
+    pub trust_roots: Option<TrustRoots>,
+    /// Extra CAs to trust, as PEM text (a bank's TLS-inspecting proxy, say).
+    #[uniffi(default = [])]
+    pub ca_pems: Vec<String>,
+    /// Files of extra CAs to trust (PEM or DER).
+    #[uniffi(default = [])]
+    pub ca_files: Vec<String>,
+    /// An explicit proxy, `http://host:port` (default: the system's proxy variables).
+    #[uniffi(default = None)]
+    pub proxy_url: Option<String>,
+    /// The proxy's user name, with `proxy_password`.
+    #[uniffi(default = None)]
+    pub proxy_username: Option<String>,
+    /// The proxy's password, with `proxy_username`. Never logged or printed.
+    #[uniffi(default = None)]
+    pub proxy_password: Option<Secret>,
+    /// Hosts that bypass the proxy (`NO_PROXY` syntax; default: the `NO_PROXY` variable).
+    #[uniffi(default = None)]
+    pub no_proxy: Option<String>,
+}
+
+/// The core's masked form of the same settings: no secret, no proxy password.
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&ClientOptions::from(self.clone()), f)
+    }
 }
 
 impl From<ClientConfig> for ClientOptions {
@@ -58,7 +87,13 @@ impl From<ClientConfig> for ClientOptions {
             poll_interval: config.poll_interval,
             user_agent: config.user_agent,
             nin_rules: config.nin_rules.unwrap_or_default(),
-            ..ClientOptions::default()
+            trust_roots: config.trust_roots.unwrap_or_default(),
+            ca_pems: config.ca_pems.into_iter().map(String::into_bytes).collect(),
+            ca_files: config.ca_files.into_iter().map(Into::into).collect(),
+            proxy_url: config.proxy_url,
+            proxy_username: config.proxy_username,
+            proxy_password: config.proxy_password,
+            no_proxy: config.no_proxy,
         }
     }
 }
@@ -353,18 +388,44 @@ mod tests {
     fn client() -> Arc<SafeconvClient> {
         // Loopback and a port nothing listens on: a request that went out would fail with
         // `Transport`, not `Cancelled`.
-        SafeconvClient::new(ClientConfig {
+        SafeconvClient::new(client_config())
+        .unwrap()
+    }
+
+    #[test]
+    fn the_config_prints_without_secrets_or_proxy_passwords() {
+        let config = ClientConfig {
+            proxy_url: Some("http://agent:url-secret@127.0.0.1:3128".into()),
+            proxy_username: Some("agent".into()),
+            proxy_password: Some(Secret::new("pass-secret")),
+            ..client_config()
+        };
+        let text = format!("{config}");
+        for secret in ["url-secret", "pass-secret", "client-secret-1"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("127.0.0.1:3128"), "{text}");
+    }
+
+    fn client_config() -> ClientConfig {
+        ClientConfig {
             account_id: "a-1".into(),
             client_id: Some("id".into()),
-            client_secret: Some(Secret::new("secret")),
+            client_secret: Some(Secret::new("client-secret-1")),
             base_url: Some("http://127.0.0.1:9".into()),
             token_url: None,
             request_timeout: None,
             poll_interval: None,
             user_agent: None,
             nin_rules: None,
-        })
-        .unwrap()
+            trust_roots: None,
+            ca_pems: Vec::new(),
+            ca_files: Vec::new(),
+            proxy_url: None,
+            proxy_username: None,
+            proxy_password: None,
+            no_proxy: None,
+        }
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use safeconv::{
     LogLevel, NinKind, NinRules, Secret, SessionError, StartOptions, Status, Timestamp,
-    TransportErrorKind,
+    TransportErrorKind, TrustRoots,
 };
 
 /// A session's status. Unknown values are kept, not refused, because Signicat adds values over
@@ -90,6 +90,20 @@ pub enum TransportErrorKind {
     Tls,
     /// The proxy answered and refused (e.g. 407, wrong proxy credentials).
     Proxy,
+}
+
+/// Which root certificates HTTPS trusts. CAs added in the config are trusted as well.
+#[uniffi::remote(Enum)]
+#[non_exhaustive]
+pub enum TrustRoots {
+    /// Mozilla's roots, bundled with the library: the same everywhere, no set-up. The default.
+    Bundled,
+    /// The operating system's store (Linux, macOS, Windows; not Android or iOS).
+    Native,
+    /// Both.
+    BundledAndNative,
+    /// Only the CAs added in the config.
+    AddedOnly,
 }
 
 /// Options for starting a Safe Conversation; every field is optional and checked, with the

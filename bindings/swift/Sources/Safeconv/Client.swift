@@ -28,6 +28,7 @@ public typealias Subject = SafeconvUniFFI.Subject
 public typealias SubjectNin = SafeconvUniFFI.SubjectNin
 public typealias TokenProvider = SafeconvUniFFI.TokenProvider
 public typealias TransportErrorKind = SafeconvUniFFI.TransportErrorKind
+public typealias TrustRoots = SafeconvUniFFI.TrustRoots
 
 /// This package's version: Cargo.toml's, as the Rust library reports it (`safeconv::VERSION`),
 /// the same as every other language's package.

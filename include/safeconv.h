@@ -110,6 +110,20 @@ enum SafeconvResult
      */
     SAFECONV_PROTOCOL = 8,
     /**
+     * The TLS handshake failed, so the request was never sent: the server's certificate was
+     * refused (the message says why: an unknown issuer, expired, not valid for the host name)
+     * or no TLS could be agreed. Not transient: it takes other trust settings
+     * (`safeconv_config_add_ca_pem`, `_add_ca_file`, `_set_trust_roots`) or another server.
+     */
+    SAFECONV_TRANSPORT_TLS = 9,
+    /**
+     * The proxy answered and refused, so the request was never sent: HTTP 407 (its user name
+     * or password is missing or wrong) or another error status for `CONNECT` (its policy, or
+     * it cannot reach the host). The message names the proxy, never its credentials. Not
+     * transient. A proxy that cannot be reached at all is `SAFECONV_TRANSPORT_CONNECT`.
+     */
+    SAFECONV_TRANSPORT_PROXY = 10,
+    /**
      * A pointer argument that must not be NULL was NULL; `safeconv_error_field` names it.
      */
     SAFECONV_NULL_ARGUMENT = 100,
@@ -984,8 +998,8 @@ char *safeconv_error_message(const struct SafeconvError *error);
  * Signicat's `code` for `SAFECONV_API` (e.g. `"invalid_request_parameter"`), the OAuth
  * `error` for `SAFECONV_AUTHENTICATION` (e.g. `"invalid_client"`, or
  * `"token_provider_failed"` when the token callback gave no answer), the reason's code for
- * `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`), and `"timeout"`, `"connect"` or
- * `"connection"` for the `SAFECONV_TRANSPORT_*` results.
+ * `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`), and `"timeout"`, `"connect"`,
+ * `"connection"`, `"tls"` or `"proxy"` for the `SAFECONV_TRANSPORT_*` results.
  *
  * # Safety
  * `error` is NULL or a live `SafeconvError`. The caller frees the string with

@@ -15,6 +15,8 @@ static_assert(std::is_same<std::underlying_type<SafeconvStatus>::type, uint32_t>
 static_assert(SAFECONV_OK == 0 && SAFECONV_PROTOCOL == 8 && SAFECONV_NULL_ARGUMENT == 100 &&
                   SAFECONV_INVALID_UTF8 == 101 && SAFECONV_PANIC == 102,
               "stable result numbers");
+static_assert(SAFECONV_TRANSPORT_TLS == 9 && SAFECONV_TRANSPORT_PROXY == 10,
+              "TLS and proxy failures have numbers of their own");
 static_assert(SAFECONV_STATUS_SUCCESS == 3 && SAFECONV_STATUS_INVALID == 8, "stable statuses");
 static_assert(std::is_same<SafeconvOperationId, uint64_t>::value, "operation ids are 64-bit");
 static_assert(std::is_same<std::underlying_type<SafeconvLogLevel>::type, uint32_t>::value &&

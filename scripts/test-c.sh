@@ -204,6 +204,26 @@ console_ctrl_c_cancels() {
     grep -q 'NOT VERIFIED: the session was cancelled' "$out/console-sigint.log" ||
     { cat "$out/console-sigint.log"; false; }
 }
+# GET /proxy/counters on the test proxy, by bash alone: the number of tunnels it opened.
+proxy_tunnels() {
+  local port="${SAFECONV_C_PROXY_URL##*:}" counters
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  printf 'GET /proxy/counters HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+  counters="$(cat <&3)"
+  exec 3<&-
+  sed -n 's/.*"tunnelsOpened":\([0-9]*\).*/\1/p' <<<"$counters"
+}
+console_verifies_through_the_proxy() {
+  local before after user="${SAFECONV_C_PROXY_CREDENTIALS%%:*}" password="${SAFECONV_C_PROXY_CREDENTIALS#*:}"
+  before="$(proxy_tunnels)"
+  printf '01018010018\n' | SAFECONV_EMULATOR_URL="$SAFECONV_C_TLS_URL" SAFECONV_CA_FILE="$SAFECONV_C_TLS_CA" \
+    SAFECONV_PROXY="$SAFECONV_C_PROXY_URL" SAFECONV_PROXY_USER="$user" SAFECONV_PROXY_PASSWORD="$password" \
+    SAFECONV_NO_PROXY="" timeout 60 "$out/agent_console_static" >"$out/console-https.log" 2>&1 &&
+    grep -q 'VERIFIED: .*born 1980-01-01' "$out/console-https.log" &&
+    ! grep -q "$password" "$out/console-https.log" || { cat "$out/console-https.log"; return 1; }
+  after="$(proxy_tunnels)"
+  [ -n "$before" ] && [ "$after" -gt "$before" ] || { echo "tunnels opened: $before, then $after"; return 1; }
+}
 cpp_async_verifies() {
   timeout 60 "$out/cpp-example/async_verify" 01018010018 >"$out/cpp.log" 2>&1 &&
     timeout 60 "$out/cpp-example/async_verify_static" 01018010018 >>"$out/cpp.log" 2>&1 &&
@@ -212,6 +232,8 @@ cpp_async_verifies() {
 }
 example_check "agent_console verifies a caller and refuses a bad number" console_verifies
 example_check "agent_console: Ctrl-C cancels the session" console_ctrl_c_cancels
+example_check "agent_console verifies over HTTPS with a CA file, through the proxy" \
+  console_verifies_through_the_proxy
 example_check "the C++ async example verifies a caller (shared and static)" cpp_async_verifies
 
 echo

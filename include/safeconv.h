@@ -110,6 +110,20 @@ enum SafeconvResult
      */
     SAFECONV_PROTOCOL = 8,
     /**
+     * The TLS handshake failed, so the request was never sent: the server's certificate was
+     * refused (the message says why: an unknown issuer, expired, not valid for the host name)
+     * or no TLS could be agreed. Not transient: it takes other trust settings
+     * (`safeconv_config_add_ca_pem`, `_add_ca_file`, `_set_trust_roots`) or another server.
+     */
+    SAFECONV_TRANSPORT_TLS = 9,
+    /**
+     * The proxy answered and refused, so the request was never sent: HTTP 407 (its user name
+     * or password is missing or wrong) or another error status for `CONNECT` (its policy, or
+     * it cannot reach the host). The message names the proxy, never its credentials. Not
+     * transient. A proxy that cannot be reached at all is `SAFECONV_TRANSPORT_CONNECT`.
+     */
+    SAFECONV_TRANSPORT_PROXY = 10,
+    /**
      * A pointer argument that must not be NULL was NULL; `safeconv_error_field` names it.
      */
     SAFECONV_NULL_ARGUMENT = 100,
@@ -326,6 +340,45 @@ typedef uint32_t SafeconvStatus;
 #endif // __cplusplus
 
 /**
+ * Which root certificates HTTPS trusts (`safeconv_config_set_trust_roots`). Stable numbers.
+ * CAs added with `safeconv_config_add_ca_pem` or `safeconv_config_add_ca_file` are trusted
+ * in addition, whichever is chosen.
+ */
+enum SafeconvTrustRoots
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Mozilla's root store, built into the library: the same on every platform, nothing to
+     * set up. The default.
+     */
+    SAFECONV_TRUST_ROOTS_BUNDLED = 0,
+    /**
+     * The operating system's trust store, read by `safeconv_client_new`: the system bundle on
+     * Linux (`SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured), the keychain on macOS, the
+     * certificate store on Windows. Where a bank's IT deploys its CA to every machine, this
+     * trusts it with no file to ship. Not available on Android and iOS.
+     */
+    SAFECONV_TRUST_ROOTS_NATIVE = 1,
+    /**
+     * Both the bundled roots and the operating system's store.
+     */
+    SAFECONV_TRUST_ROOTS_BUNDLED_AND_NATIVE = 2,
+    /**
+     * Only the CAs you add; `safeconv_client_new` refuses it without one.
+     */
+    SAFECONV_TRUST_ROOTS_ADDED_ONLY = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum SafeconvTrustRoots SafeconvTrustRoots;
+#else
+typedef uint32_t SafeconvTrustRoots;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A Safe Conversation client: the connection to Signicat and the threads it runs on.
  *
  * Thread-safe: one client may be used by any number of threads at once. Create it with
@@ -337,7 +390,8 @@ typedef struct SafeconvClient SafeconvClient;
  * A client's configuration, to pass to `safeconv_client_new`. Create it with
  * `safeconv_config_new` (defaults: base URL `https://api.signicat.com`, token URL
  * `{base}/auth/open/connect/token`, request timeout 10 s, poll interval 2 s, strict NIN
- * rules, 2 worker threads) and set fields one by one; `safeconv_client_new` checks them all.
+ * rules, 2 worker threads, the bundled root CAs, the system's proxy settings) and set fields
+ * one by one; `safeconv_client_new` checks them all.
  *
  * Not thread-safe: set it up on one thread. It can make any number of clients and may be
  * freed (`safeconv_config_free`) as soon as they are made.
@@ -929,6 +983,91 @@ SafeconvResult safeconv_config_set_shutdown_timeout_ms(struct SafeconvConfig *co
                                                        uint64_t timeout_ms);
 
 /**
+ * Sets which root certificates HTTPS trusts: a `SafeconvTrustRoots` value (default
+ * `SAFECONV_TRUST_ROOTS_BUNDLED`). Returns `SAFECONV_INVALID_INPUT` naming `trust_roots` for
+ * a number that is none of them. Whether the operating system's store can be read, and that
+ * `SAFECONV_TRUST_ROOTS_ADDED_ONLY` has a CA, is checked by `safeconv_client_new`.
+ *
+ * # Safety
+ * `config` is NULL or a live config.
+ * Threads: not thread-safe; set a config up on one thread at a time.
+ */
+SafeconvResult safeconv_config_set_trust_roots(struct SafeconvConfig *config, uint32_t roots);
+
+/**
+ * Adds CAs to trust, e.g. the CA of a bank's TLS-inspecting proxy: `len` bytes at `pem`,
+ * PEM text with one or more `-----BEGIN CERTIFICATE-----` blocks (other blocks are skipped)
+ * or one DER certificate. Copied; may be called several times. `safeconv_client_new` checks
+ * it (`SAFECONV_INVALID_INPUT` naming `ca_pem` if it holds no usable CA certificate).
+ *
+ * # Safety
+ * `config` is NULL or a live config; `pem` is NULL or points to `len` readable bytes (no NUL
+ * needed).
+ * Threads: not thread-safe; set a config up on one thread at a time.
+ */
+SafeconvResult safeconv_config_add_ca_pem(struct SafeconvConfig *config,
+                                          const uint8_t *pem,
+                                          size_t len);
+
+/**
+ * Adds the CAs in a file to trust (PEM or DER, as `safeconv_config_add_ca_pem`); may be
+ * called several times. The file is read by `safeconv_client_new`, which fails with
+ * `SAFECONV_INVALID_INPUT` naming `ca_file` (and the path) if it cannot be read or holds no
+ * usable CA certificate.
+ *
+ * # Safety
+ * `config` is NULL or a live config; `path` is NULL or a NUL-terminated UTF-8 string, copied.
+ * Threads: not thread-safe; set a config up on one thread at a time.
+ */
+SafeconvResult safeconv_config_add_ca_file(struct SafeconvConfig *config, const char *path);
+
+/**
+ * Sends every request through the proxy at `url`, `http://host:port` (default, and for
+ * NULL: the system's settings, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`). An explicit
+ * proxy replaces the system's settings, but `NO_PROXY` still applies to it unless
+ * `safeconv_config_set_no_proxy` is called. HTTPS runs end to end through a `CONNECT`
+ * tunnel. Credentials in the URL (`http://user:password@host:port`) are taken out of it and
+ * sent to the proxy only, as `safeconv_config_set_proxy_credentials` does. Checked by
+ * `safeconv_client_new` (`SAFECONV_INVALID_INPUT` naming `proxy_url`; the message never
+ * repeats the URL).
+ *
+ * # Safety
+ * `config` is NULL or a live config; `url` is NULL or a NUL-terminated string, copied.
+ * Threads: not thread-safe; set a config up on one thread at a time.
+ */
+SafeconvResult safeconv_config_set_proxy(struct SafeconvConfig *config, const char *url);
+
+/**
+ * Authenticates with the proxy set by `safeconv_config_set_proxy` (HTTP Basic, sent to the
+ * proxy only). Both NULL removes the credentials; one without the other fails
+ * `safeconv_client_new` naming the missing one (`proxy_username` or `proxy_password`), and
+ * so do credentials without a proxy (`proxy_credentials`). The password is copied and never
+ * written to logs or error messages.
+ *
+ * # Safety
+ * `config` is NULL or a live config; `username` and `password` are NULL or NUL-terminated
+ * strings, copied.
+ * Threads: not thread-safe; set a config up on one thread at a time.
+ */
+SafeconvResult safeconv_config_set_proxy_credentials(struct SafeconvConfig *config,
+                                                     const char *username,
+                                                     const char *password);
+
+/**
+ * Sets the hosts that bypass the proxy of `safeconv_config_set_proxy`, in `NO_PROXY` syntax:
+ * a comma-separated list of names (with their subdomains), IP addresses, CIDR ranges, or `*`
+ * for all, e.g. `"relay.bank.example, 10.0.0.0/8"`. `""` bypasses nothing. NULL (the
+ * default): the `NO_PROXY` variable applies. Only with an explicit proxy: without one,
+ * `safeconv_client_new` refuses it naming `no_proxy` (the system proxy's exceptions are
+ * `NO_PROXY`'s).
+ *
+ * # Safety
+ * `config` is NULL or a live config; `hosts` is NULL or a NUL-terminated string, copied.
+ * Threads: not thread-safe; set a config up on one thread at a time.
+ */
+SafeconvResult safeconv_config_set_no_proxy(struct SafeconvConfig *config, const char *hosts);
+
+/**
  * The name of a result number, e.g. `"SAFECONV_INVALID_NIN"`, or NULL for a number this
  * version does not know.
  *
@@ -984,8 +1123,8 @@ char *safeconv_error_message(const struct SafeconvError *error);
  * Signicat's `code` for `SAFECONV_API` (e.g. `"invalid_request_parameter"`), the OAuth
  * `error` for `SAFECONV_AUTHENTICATION` (e.g. `"invalid_client"`, or
  * `"token_provider_failed"` when the token callback gave no answer), the reason's code for
- * `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`), and `"timeout"`, `"connect"` or
- * `"connection"` for the `SAFECONV_TRANSPORT_*` results.
+ * `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`), and `"timeout"`, `"connect"`,
+ * `"connection"`, `"tls"` or `"proxy"` for the `SAFECONV_TRANSPORT_*` results.
  *
  * # Safety
  * `error` is NULL or a live `SafeconvError`. The caller frees the string with

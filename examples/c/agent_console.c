@@ -13,6 +13,12 @@
  *   SAFECONV_BASE_URL (or SAFECONV_EMULATOR_URL)   default https://api.signicat.com
  *   SAFECONV_ACCOUNT_ID, SAFECONV_CLIENT_ID, SAFECONV_CLIENT_SECRET
  *     (default: the emulator's demo account when SAFECONV_EMULATOR_URL is set)
+ *   Inside a bank's network, as for the safeconv CLI:
+ *   SAFECONV_CA_FILE      a CA to trust besides the roots, e.g. the TLS-inspecting proxy's (PEM)
+ *   SAFECONV_ROOTS        bundled (default), native (the OS store), bundled-and-native, added-only
+ *   SAFECONV_PROXY        http://host:port (default: HTTPS_PROXY and the other system variables)
+ *   SAFECONV_PROXY_USER, SAFECONV_PROXY_PASSWORD   the proxy's credentials
+ *   SAFECONV_NO_PROXY     hosts that bypass SAFECONV_PROXY (default: NO_PROXY)
  *
  * Build:  cc -std=c11 agent_console.c $(pkg-config --cflags --libs safeconv) -o agent_console
  */
@@ -187,6 +193,40 @@ static void verify(SafeconvClient *client, const char *nin) {
     safeconv_string_free(id);
 }
 
+/* SAFECONV_ROOTS as a SafeconvTrustRoots number; false for a name that is none. */
+static bool trust_roots(const char *name, uint32_t *roots) {
+    static const char *const names[] = {"bundled", "native", "bundled-and-native", "added-only"};
+    static const uint32_t numbers[] = {SAFECONV_TRUST_ROOTS_BUNDLED, SAFECONV_TRUST_ROOTS_NATIVE,
+                                       SAFECONV_TRUST_ROOTS_BUNDLED_AND_NATIVE,
+                                       SAFECONV_TRUST_ROOTS_ADDED_ONLY};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *roots = numbers[i];
+            return true;
+        }
+    }
+    fprintf(stderr, "SAFECONV_ROOTS must be bundled, native, bundled-and-native or added-only.\n");
+    return false;
+}
+
+/* The trust and proxy settings from the environment (see the top of this file). */
+static bool set_network(SafeconvConfig *config) {
+    const char *ca_file = getenv("SAFECONV_CA_FILE");
+    const char *roots_name = getenv("SAFECONV_ROOTS");
+    const char *proxy = getenv("SAFECONV_PROXY");
+    const char *user = getenv("SAFECONV_PROXY_USER");
+    const char *password = getenv("SAFECONV_PROXY_PASSWORD");
+    const char *no_proxy = getenv("SAFECONV_NO_PROXY");
+    uint32_t roots = SAFECONV_TRUST_ROOTS_BUNDLED;
+    if (roots_name && !trust_roots(roots_name, &roots)) return false;
+    /* Each setting is checked by safeconv_client_new, which names the one it refuses. */
+    return safeconv_config_set_trust_roots(config, roots) == SAFECONV_OK &&
+           (!ca_file || safeconv_config_add_ca_file(config, ca_file) == SAFECONV_OK) &&
+           safeconv_config_set_proxy(config, proxy) == SAFECONV_OK &&
+           safeconv_config_set_proxy_credentials(config, user, password) == SAFECONV_OK &&
+           safeconv_config_set_no_proxy(config, no_proxy) == SAFECONV_OK;
+}
+
 static SafeconvClient *make_client(void) {
     const char *emulator = getenv("SAFECONV_EMULATOR_URL");
     const char *base = getenv("SAFECONV_BASE_URL");
@@ -210,8 +250,8 @@ static SafeconvClient *make_client(void) {
               safeconv_config_set_account_id(config, account) == SAFECONV_OK &&
               safeconv_config_set_client_credentials(config, client_id, secret) == SAFECONV_OK &&
               (!emulator || safeconv_config_set_poll_interval_ms(config, 250) == SAFECONV_OK) &&
-              safeconv_client_new(config, &client) == SAFECONV_OK;
-    if (!ok) print_last_error("Configuring the client");
+              set_network(config) && safeconv_client_new(config, &client) == SAFECONV_OK;
+    if (!ok && safeconv_last_error_result() != SAFECONV_OK) print_last_error("Configuring the client");
     safeconv_config_free(config);
     return client;
 }

@@ -11,8 +11,8 @@ use super::error::SafeconvResult;
 use super::handle::{CCallback, arg, free, give, handle, lend_mut, opt_arg};
 use super::nin::rules_from_flags;
 use crate::{
-    AccessToken, BoxFuture, ClientOptions, DEFAULT_REQUEST_TIMEOUT, Error, Result, TokenProvider,
-    redact_nins,
+    AccessToken, BoxFuture, ClientOptions, DEFAULT_REQUEST_TIMEOUT, Error, Result, Secret,
+    TokenProvider, TrustRoots, redact_nins,
 };
 
 /// Worker threads of a client's runtime unless set.
@@ -22,7 +22,8 @@ const MAX_WORKER_THREADS: u32 = 64;
 /// A client's configuration, to pass to `safeconv_client_new`. Create it with
 /// `safeconv_config_new` (defaults: base URL `https://api.signicat.com`, token URL
 /// `{base}/auth/open/connect/token`, request timeout 10 s, poll interval 2 s, strict NIN
-/// rules, 2 worker threads) and set fields one by one; `safeconv_client_new` checks them all.
+/// rules, 2 worker threads, the bundled root CAs, the system's proxy settings) and set fields
+/// one by one; `safeconv_client_new` checks them all.
 ///
 /// Not thread-safe: set it up on one thread. It can make any number of clients and may be
 /// freed (`safeconv_config_free`) as soon as they are made.
@@ -428,5 +429,274 @@ pub unsafe extern "C" fn safeconv_config_set_shutdown_timeout_ms(
     ffi_boundary! {
         arg!(config).shutdown_timeout = Some(Duration::from_millis(timeout_ms));
         Ok(())
+    }
+}
+
+/// Which root certificates HTTPS trusts (`safeconv_config_set_trust_roots`). Stable numbers.
+/// CAs added with `safeconv_config_add_ca_pem` or `safeconv_config_add_ca_file` are trusted
+/// in addition, whichever is chosen.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum SafeconvTrustRoots {
+    /// Mozilla's root store, built into the library: the same on every platform, nothing to
+    /// set up. The default.
+    SAFECONV_TRUST_ROOTS_BUNDLED = 0,
+    /// The operating system's trust store, read by `safeconv_client_new`: the system bundle on
+    /// Linux (`SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured), the keychain on macOS, the
+    /// certificate store on Windows. Where a bank's IT deploys its CA to every machine, this
+    /// trusts it with no file to ship. Not available on Android and iOS.
+    SAFECONV_TRUST_ROOTS_NATIVE = 1,
+    /// Both the bundled roots and the operating system's store.
+    SAFECONV_TRUST_ROOTS_BUNDLED_AND_NATIVE = 2,
+    /// Only the CAs you add; `safeconv_client_new` refuses it without one.
+    SAFECONV_TRUST_ROOTS_ADDED_ONLY = 3,
+}
+
+impl From<SafeconvTrustRoots> for TrustRoots {
+    fn from(roots: SafeconvTrustRoots) -> Self {
+        match roots {
+            SafeconvTrustRoots::SAFECONV_TRUST_ROOTS_BUNDLED => TrustRoots::Bundled,
+            SafeconvTrustRoots::SAFECONV_TRUST_ROOTS_NATIVE => TrustRoots::Native,
+            SafeconvTrustRoots::SAFECONV_TRUST_ROOTS_BUNDLED_AND_NATIVE => {
+                TrustRoots::BundledAndNative
+            }
+            SafeconvTrustRoots::SAFECONV_TRUST_ROOTS_ADDED_ONLY => TrustRoots::AddedOnly,
+        }
+    }
+}
+
+/// The core's choice for a `SafeconvTrustRoots` number.
+fn trust_roots(roots: u32) -> Result<TrustRoots> {
+    use SafeconvTrustRoots::*;
+    [
+        SAFECONV_TRUST_ROOTS_BUNDLED,
+        SAFECONV_TRUST_ROOTS_NATIVE,
+        SAFECONV_TRUST_ROOTS_BUNDLED_AND_NATIVE,
+        SAFECONV_TRUST_ROOTS_ADDED_ONLY,
+    ]
+    .into_iter()
+    .find(|known| *known as u32 == roots)
+    .map(TrustRoots::from)
+    .ok_or_else(|| {
+        let reason = format!("{roots} is not a SafeconvTrustRoots (0 to 3)");
+        Error::invalid_input("trust_roots", reason)
+    })
+}
+
+/// Sets which root certificates HTTPS trusts: a `SafeconvTrustRoots` value (default
+/// `SAFECONV_TRUST_ROOTS_BUNDLED`). Returns `SAFECONV_INVALID_INPUT` naming `trust_roots` for
+/// a number that is none of them. Whether the operating system's store can be read, and that
+/// `SAFECONV_TRUST_ROOTS_ADDED_ONLY` has a CA, is checked by `safeconv_client_new`.
+///
+/// # Safety
+/// `config` is NULL or a live config.
+/// Threads: not thread-safe; set a config up on one thread at a time.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_config_set_trust_roots(
+    config: *mut SafeconvConfig,
+    roots: u32,
+) -> SafeconvResult {
+    ffi_boundary! {
+        arg!(config).options.trust_roots = trust_roots(roots)?;
+        Ok(())
+    }
+}
+
+/// Adds CAs to trust, e.g. the CA of a bank's TLS-inspecting proxy: `len` bytes at `pem`,
+/// PEM text with one or more `-----BEGIN CERTIFICATE-----` blocks (other blocks are skipped)
+/// or one DER certificate. Copied; may be called several times. `safeconv_client_new` checks
+/// it (`SAFECONV_INVALID_INPUT` naming `ca_pem` if it holds no usable CA certificate).
+///
+/// # Safety
+/// `config` is NULL or a live config; `pem` is NULL or points to `len` readable bytes (no NUL
+/// needed).
+/// Threads: not thread-safe; set a config up on one thread at a time.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_config_add_ca_pem(
+    config: *mut SafeconvConfig,
+    pem: *const u8,
+    len: usize,
+) -> SafeconvResult {
+    ffi_boundary! {
+        let (config, pem) = (arg!(config), arg!(pem, len));
+        config.options.ca_pems.push(pem.to_vec());
+        Ok(())
+    }
+}
+
+/// Adds the CAs in a file to trust (PEM or DER, as `safeconv_config_add_ca_pem`); may be
+/// called several times. The file is read by `safeconv_client_new`, which fails with
+/// `SAFECONV_INVALID_INPUT` naming `ca_file` (and the path) if it cannot be read or holds no
+/// usable CA certificate.
+///
+/// # Safety
+/// `config` is NULL or a live config; `path` is NULL or a NUL-terminated UTF-8 string, copied.
+/// Threads: not thread-safe; set a config up on one thread at a time.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_config_add_ca_file(
+    config: *mut SafeconvConfig,
+    path: *const c_char,
+) -> SafeconvResult {
+    ffi_boundary! {
+        let (config, path) = (arg!(config), arg!(path));
+        config.options.ca_files.push(path.into());
+        Ok(())
+    }
+}
+
+/// Sends every request through the proxy at `url`, `http://host:port` (default, and for
+/// NULL: the system's settings, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`). An explicit
+/// proxy replaces the system's settings, but `NO_PROXY` still applies to it unless
+/// `safeconv_config_set_no_proxy` is called. HTTPS runs end to end through a `CONNECT`
+/// tunnel. Credentials in the URL (`http://user:password@host:port`) are taken out of it and
+/// sent to the proxy only, as `safeconv_config_set_proxy_credentials` does. Checked by
+/// `safeconv_client_new` (`SAFECONV_INVALID_INPUT` naming `proxy_url`; the message never
+/// repeats the URL).
+///
+/// # Safety
+/// `config` is NULL or a live config; `url` is NULL or a NUL-terminated string, copied.
+/// Threads: not thread-safe; set a config up on one thread at a time.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_config_set_proxy(
+    config: *mut SafeconvConfig,
+    url: *const c_char,
+) -> SafeconvResult {
+    ffi_boundary! {
+        let (config, url) = (arg!(config), opt_arg!(url));
+        config.options.proxy_url = url.map(str::to_owned);
+        Ok(())
+    }
+}
+
+/// Authenticates with the proxy set by `safeconv_config_set_proxy` (HTTP Basic, sent to the
+/// proxy only). Both NULL removes the credentials; one without the other fails
+/// `safeconv_client_new` naming the missing one (`proxy_username` or `proxy_password`), and
+/// so do credentials without a proxy (`proxy_credentials`). The password is copied and never
+/// written to logs or error messages.
+///
+/// # Safety
+/// `config` is NULL or a live config; `username` and `password` are NULL or NUL-terminated
+/// strings, copied.
+/// Threads: not thread-safe; set a config up on one thread at a time.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_config_set_proxy_credentials(
+    config: *mut SafeconvConfig,
+    username: *const c_char,
+    password: *const c_char,
+) -> SafeconvResult {
+    ffi_boundary! {
+        let config = arg!(config);
+        let (username, password) = (opt_arg!(username), opt_arg!(password));
+        config.options.proxy_username = username.map(str::to_owned);
+        config.options.proxy_password = password.map(Secret::from);
+        Ok(())
+    }
+}
+
+/// Sets the hosts that bypass the proxy of `safeconv_config_set_proxy`, in `NO_PROXY` syntax:
+/// a comma-separated list of names (with their subdomains), IP addresses, CIDR ranges, or `*`
+/// for all, e.g. `"relay.bank.example, 10.0.0.0/8"`. `""` bypasses nothing. NULL (the
+/// default): the `NO_PROXY` variable applies. Only with an explicit proxy: without one,
+/// `safeconv_client_new` refuses it naming `no_proxy` (the system proxy's exceptions are
+/// `NO_PROXY`'s).
+///
+/// # Safety
+/// `config` is NULL or a live config; `hosts` is NULL or a NUL-terminated string, copied.
+/// Threads: not thread-safe; set a config up on one thread at a time.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn safeconv_config_set_no_proxy(
+    config: *mut SafeconvConfig,
+    hosts: *const c_char,
+) -> SafeconvResult {
+    ffi_boundary! {
+        let (config, hosts) = (arg!(config), opt_arg!(hosts));
+        config.options.no_proxy = hosts.map(str::to_owned);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::error::SafeconvResult::SAFECONV_OK;
+
+    #[test]
+    fn every_trust_roots_number_is_a_choice_and_others_are_refused() {
+        let choices: Vec<_> = (0..4).map(|n| trust_roots(n).unwrap()).collect();
+        let expected = [
+            TrustRoots::Bundled,
+            TrustRoots::Native,
+            TrustRoots::BundledAndNative,
+            TrustRoots::AddedOnly,
+        ];
+        assert_eq!(choices, expected);
+        match trust_roots(4) {
+            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "trust_roots"),
+            other => panic!("expected invalid input, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn trust_and_proxy_settings_reach_the_core_options() {
+        let config = safeconv_config_new();
+        let options = || &unsafe { &*config.cast::<ClientSettings>() }.options;
+        let pem = b"-----BEGIN CERTIFICATE-----";
+        unsafe {
+            assert_eq!(safeconv_config_set_trust_roots(config, 2), SAFECONV_OK);
+            assert_eq!(
+                safeconv_config_add_ca_pem(config, pem.as_ptr(), pem.len()),
+                SAFECONV_OK
+            );
+            assert_eq!(
+                safeconv_config_add_ca_file(config, c"/etc/bank/ca.pem".as_ptr()),
+                SAFECONV_OK
+            );
+            assert_eq!(
+                safeconv_config_set_proxy(config, c"http://proxy:3128".as_ptr()),
+                SAFECONV_OK
+            );
+            let (user, password) = (c"agent".as_ptr(), c"hunter2".as_ptr());
+            assert_eq!(
+                safeconv_config_set_proxy_credentials(config, user, password),
+                SAFECONV_OK
+            );
+            assert_eq!(
+                safeconv_config_set_no_proxy(config, c"".as_ptr()),
+                SAFECONV_OK
+            );
+        }
+        let set = options();
+        assert_eq!(set.trust_roots, TrustRoots::BundledAndNative);
+        assert_eq!(
+            (set.ca_pems.len(), set.ca_pems[0].as_slice()),
+            (1, &pem[..])
+        );
+        assert_eq!(set.ca_files, [std::path::PathBuf::from("/etc/bank/ca.pem")]);
+        assert_eq!(set.proxy_url.as_deref(), Some("http://proxy:3128"));
+        assert_eq!(set.proxy_username.as_deref(), Some("agent"));
+        assert_eq!(
+            set.proxy_password.as_ref().map(Secret::expose),
+            Some("hunter2")
+        );
+        assert_eq!(set.no_proxy.as_deref(), Some(""));
+        assert!(!format!("{set:?}").contains("hunter2"));
+        // NULL goes back to the defaults: the system's proxy settings, no credentials.
+        let null = std::ptr::null();
+        unsafe {
+            assert_eq!(safeconv_config_set_proxy(config, null), SAFECONV_OK);
+            assert_eq!(
+                safeconv_config_set_proxy_credentials(config, null, null),
+                SAFECONV_OK
+            );
+            assert_eq!(safeconv_config_set_no_proxy(config, null), SAFECONV_OK);
+        }
+        let unset = options();
+        assert_eq!(
+            (&unset.proxy_url, &unset.proxy_username, &unset.no_proxy),
+            (&None, &None, &None)
+        );
+        assert!(unset.proxy_password.is_none());
+        unsafe { safeconv_config_free(config) };
     }
 }

@@ -44,6 +44,16 @@ pub enum SafeconvResult {
     /// The server answered something the library cannot read (malformed or cut-short JSON,
     /// a missing required field).
     SAFECONV_PROTOCOL = 8,
+    /// The TLS handshake failed, so the request was never sent: the server's certificate was
+    /// refused (the message says why: an unknown issuer, expired, not valid for the host name)
+    /// or no TLS could be agreed. Not transient: it takes other trust settings
+    /// (`safeconv_config_add_ca_pem`, `_add_ca_file`, `_set_trust_roots`) or another server.
+    SAFECONV_TRANSPORT_TLS = 9,
+    /// The proxy answered and refused, so the request was never sent: HTTP 407 (its user name
+    /// or password is missing or wrong) or another error status for `CONNECT` (its policy, or
+    /// it cannot reach the host). The message names the proxy, never its credentials. Not
+    /// transient. A proxy that cannot be reached at all is `SAFECONV_TRANSPORT_CONNECT`.
+    SAFECONV_TRANSPORT_PROXY = 10,
     /// A pointer argument that must not be NULL was NULL; `safeconv_error_field` names it.
     SAFECONV_NULL_ARGUMENT = 100,
     /// A string argument was not valid UTF-8; `safeconv_error_field` names it.
@@ -65,7 +75,7 @@ pub enum SafeconvResult {
 }
 
 impl SafeconvResult {
-    const ALL: [SafeconvResult; 16] = [
+    const ALL: [SafeconvResult; 18] = [
         SafeconvResult::SAFECONV_OK,
         SafeconvResult::SAFECONV_INVALID_INPUT,
         SafeconvResult::SAFECONV_INVALID_NIN,
@@ -75,6 +85,8 @@ impl SafeconvResult {
         SafeconvResult::SAFECONV_TRANSPORT_CONNECT,
         SafeconvResult::SAFECONV_TRANSPORT_CONNECTION,
         SafeconvResult::SAFECONV_PROTOCOL,
+        SafeconvResult::SAFECONV_TRANSPORT_TLS,
+        SafeconvResult::SAFECONV_TRANSPORT_PROXY,
         SafeconvResult::SAFECONV_NULL_ARGUMENT,
         SafeconvResult::SAFECONV_INVALID_UTF8,
         SafeconvResult::SAFECONV_PANIC,
@@ -177,10 +189,9 @@ impl From<Error> for Failure {
             ErrorKind::Transport(TransportErrorKind::Connection) => {
                 SafeconvResult::SAFECONV_TRANSPORT_CONNECTION
             }
-            // Never sent, like a refused connection; codes of their own come with the C
-            // exposure of the TLS and proxy options (issue 10).
-            ErrorKind::Transport(TransportErrorKind::Tls | TransportErrorKind::Proxy) => {
-                SafeconvResult::SAFECONV_TRANSPORT_CONNECT
+            ErrorKind::Transport(TransportErrorKind::Tls) => SafeconvResult::SAFECONV_TRANSPORT_TLS,
+            ErrorKind::Transport(TransportErrorKind::Proxy) => {
+                SafeconvResult::SAFECONV_TRANSPORT_PROXY
             }
             ErrorKind::Protocol => SafeconvResult::SAFECONV_PROTOCOL,
             ErrorKind::Cancelled => SafeconvResult::SAFECONV_CANCELLED,
@@ -284,8 +295,8 @@ pub unsafe extern "C" fn safeconv_error_message(error: *const SafeconvError) -> 
 /// Signicat's `code` for `SAFECONV_API` (e.g. `"invalid_request_parameter"`), the OAuth
 /// `error` for `SAFECONV_AUTHENTICATION` (e.g. `"invalid_client"`, or
 /// `"token_provider_failed"` when the token callback gave no answer), the reason's code for
-/// `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`), and `"timeout"`, `"connect"` or
-/// `"connection"` for the `SAFECONV_TRANSPORT_*` results.
+/// `SAFECONV_INVALID_NIN` (as `safeconv_nin_reason_code`), and `"timeout"`, `"connect"`,
+/// `"connection"`, `"tls"` or `"proxy"` for the `SAFECONV_TRANSPORT_*` results.
 ///
 /// # Safety
 /// `error` is NULL or a live `SafeconvError`. The caller frees the string with
@@ -395,6 +406,8 @@ mod tests {
         }
         assert!(safeconv_result_name(9999).is_null());
         assert_eq!(SafeconvResult::SAFECONV_PROTOCOL as u32, 8);
+        assert_eq!(SafeconvResult::SAFECONV_TRANSPORT_TLS as u32, 9);
+        assert_eq!(SafeconvResult::SAFECONV_TRANSPORT_PROXY as u32, 10);
         assert_eq!(SafeconvResult::SAFECONV_PANIC as u32, 102);
         assert_eq!(SafeconvResult::SAFECONV_CANCELLED as u32, 104);
     }
@@ -430,6 +443,27 @@ mod tests {
         );
         let e = Failure::from(Error::invalid_input("base_url", "bad"));
         assert_eq!(e.report.field.as_deref(), Some("base_url"));
+        for (kind, result, code) in [
+            (
+                TransportErrorKind::Connect,
+                SafeconvResult::SAFECONV_TRANSPORT_CONNECT,
+                "connect",
+            ),
+            (
+                TransportErrorKind::Tls,
+                SafeconvResult::SAFECONV_TRANSPORT_TLS,
+                "tls",
+            ),
+            (
+                TransportErrorKind::Proxy,
+                SafeconvResult::SAFECONV_TRANSPORT_PROXY,
+                "proxy",
+            ),
+        ] {
+            let message = "what failed".to_owned();
+            let e = Failure::from(Error::Transport { kind, message });
+            assert_eq!((e.result, e.report.code.as_deref()), (result, Some(code)));
+        }
         let e = Failure::from(Error::cancelled("stopped"));
         assert_eq!(e.result, SafeconvResult::SAFECONV_CANCELLED);
         let e = Failure::from(Error::token_provider_failed("nothing"));

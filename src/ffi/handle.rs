@@ -198,6 +198,24 @@ impl<'a> Arg<'a> for *const c_char {
     }
 }
 
+/// A buffer given as a pointer and a length (`arg!(pem, len)`), copied by the caller.
+impl<'a> Arg<'a> for (*const u8, usize) {
+    type Value = &'a [u8];
+    unsafe fn read(self, name: &'static str) -> Result<Option<Self::Value>, Failure> {
+        let (data, len) = self;
+        if data.is_null() {
+            return Ok(None);
+        }
+        // No real buffer is longer (`slice::from_raw_parts` requires it): a wrong length.
+        if isize::try_from(len).is_err() {
+            let reason = format!("cannot be {len} bytes long");
+            return Err(crate::Error::invalid_input(name, reason).into());
+        }
+        // SAFETY: forwarded from the caller: `len` readable bytes at `data`, valid for 'a.
+        Ok(Some(unsafe { std::slice::from_raw_parts(data, len) }))
+    }
+}
+
 /// A callback (`Option` of a function pointer: NULL is `None`).
 impl<'a, F: Copy> Arg<'a> for Option<F> {
     type Value = F;
@@ -207,7 +225,7 @@ impl<'a, F: Copy> Arg<'a> for Option<F> {
 }
 
 /// A required argument of the exported function, by its parameter name: NULL is
-/// `SAFECONV_NULL_ARGUMENT` naming it.
+/// `SAFECONV_NULL_ARGUMENT` naming it. `arg!(data, len)` reads a buffer of `len` bytes.
 macro_rules! arg {
     ($name:ident) => {
         // SAFETY: each exported function's `# Safety` makes its pointer arguments NULL or valid.
@@ -220,6 +238,10 @@ macro_rules! arg {
             }
         }
     };
+    ($name:ident, $len:ident) => {{
+        let $name = ($name, $len);
+        $crate::ffi::handle::arg!($name)
+    }};
 }
 pub(crate) use arg;
 
@@ -243,6 +265,21 @@ mod tests {
 
     fn required(nin: *const c_char) -> Result<&'static str, Failure> {
         Ok(arg!(nin))
+    }
+
+    fn buffer(pem: *const u8, len: usize) -> Result<&'static [u8], Failure> {
+        Ok(arg!(pem, len))
+    }
+
+    #[test]
+    fn buffers_are_checked_and_named() {
+        assert_eq!(buffer(b"abc".as_ptr(), 2).unwrap(), b"ab");
+        let err = buffer(std::ptr::null(), 0).unwrap_err();
+        assert_eq!(err.result, SafeconvResult::SAFECONV_NULL_ARGUMENT);
+        assert_eq!(err.report.field.as_deref(), Some("pem"));
+        let err = buffer(b"abc".as_ptr(), usize::MAX).unwrap_err();
+        assert_eq!(err.result, SafeconvResult::SAFECONV_INVALID_INPUT);
+        assert_eq!(err.report.field.as_deref(), Some("pem"));
     }
 
     #[test]

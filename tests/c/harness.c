@@ -63,6 +63,15 @@ bool check_str_eq(const char *file, int line, const char *expr, char *owned, con
     return same;
 }
 
+bool last_error_field_is(const char *field) {
+    SafeconvError *error = safeconv_last_error();
+    char *got = safeconv_error_field(error);
+    bool same = got && strcmp(got, field) == 0;
+    safeconv_string_free(got);
+    safeconv_error_free(error);
+    return same;
+}
+
 bool on_main_thread(void) {
     return pthread_equal(pthread_self(), main_thread) != 0;
 }
@@ -97,21 +106,22 @@ const char *emulator_url(void) {
     return url ? url : "http://127.0.0.1:8080";
 }
 
-static int emulator_port(void) {
-    const char *url = emulator_url();
+static int url_port(const char *url) {
     const char *colon = strrchr(url, ':');
     return colon ? atoi(colon + 1) : 0;
 }
 
-int emu_request(const char *method, const char *path, const char *content_type, const char *body,
-                char *body_out, size_t body_out_len) {
+/* A plain HTTP/1.1 request to 127.0.0.1:port; see emu_request. */
+static int loopback_request(int port, const char *method, const char *path,
+                            const char *content_type, const char *body, char *body_out,
+                            size_t body_out_len) {
     if (body_out && body_out_len) body_out[0] = '\0';
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return 0;
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)emulator_port());
+    addr.sin_port = htons((uint16_t)port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
         close(fd);
@@ -148,6 +158,20 @@ int emu_request(const char *method, const char *path, const char *content_type, 
         snprintf(body_out, body_out_len, "%s", payload + 4);
     }
     return status;
+}
+
+int emu_request(const char *method, const char *path, const char *content_type, const char *body,
+                char *body_out, size_t body_out_len) {
+    return loopback_request(url_port(emulator_url()), method, path, content_type, body, body_out,
+                            body_out_len);
+}
+
+/* The number after "key": in JSON; -1 if absent. */
+static long json_number(const char *json, const char *key) {
+    char pattern[128];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *at = strstr(json, pattern);
+    return at ? strtol(at + strlen(pattern), NULL, 10) : -1;
 }
 
 bool json_string(const char *json, const char *key, char *out, size_t out_len) {
@@ -192,11 +216,27 @@ bool emu_clear_faults(void) {
 }
 
 long emu_counter(const char *name) {
-    char body[2048], pattern[128];
+    char body[2048];
     if (emu_request("GET", "/emulator/counters", NULL, NULL, body, sizeof body) != 200) return -1;
-    snprintf(pattern, sizeof pattern, "\"%s\":", name);
-    const char *at = strstr(body, pattern);
-    return at ? strtol(at + strlen(pattern), NULL, 10) : -1;
+    return json_number(body, name);
+}
+
+long proxy_counter(const char *proxy_url, const char *name) {
+    char body[2048];
+    if (loopback_request(url_port(proxy_url), "GET", "/proxy/counters", NULL, NULL, body,
+                         sizeof body) != 200)
+        return -1;
+    return json_number(body, name);
+}
+
+const char *harness_env(const char *name) {
+    const char *value = getenv(name);
+    if (!value || !*value) {
+        fprintf(stderr, "    %s is not set: scripts/test-c.sh starts the emulators these tests "
+                        "need and sets it\n", name);
+        return NULL;
+    }
+    return value;
 }
 
 bool emu_fetch_token(char *out, size_t out_len) {

@@ -65,6 +65,9 @@ void check_result_fail(const char *file, int line, const char *expr, SafeconvRes
                        SafeconvResult expected);
 bool check_str_eq(const char *file, int line, const char *expr, char *owned, const char *expected);
 
+/* Whether the calling thread's last error names `field` (safeconv_error_field). */
+bool last_error_field_is(const char *field);
+
 /* The thread that runs the tests. */
 bool on_main_thread(void);
 
@@ -106,6 +109,17 @@ bool emu_fetch_token(char *out, size_t out_len);
 
 /* Extracts "key":"value" (string) from JSON into out; false if absent. */
 bool json_string(const char *json, const char *key, char *out, size_t out_len);
+
+/* ---- HTTPS and the proxy ---- */
+
+/* A setting of the HTTPS and proxy tests from the environment, which scripts/test-c.sh fills
+ * as it starts the emulators they need (SAFECONV_C_TLS_URL, ...); NULL, with a note saying so,
+ * when it is not set. */
+const char *harness_env(const char *name);
+
+/* Reads a counter from the test proxy's GET /proxy/counters at `proxy_url` (http://127.0.0.1:
+ * PORT), e.g. "tunnelsOpened"; -1 on failure. */
+long proxy_counter(const char *proxy_url, const char *name);
 
 /* ---- clients ---- */
 

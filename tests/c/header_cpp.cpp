@@ -15,6 +15,11 @@ static_assert(std::is_same<std::underlying_type<SafeconvStatus>::type, uint32_t>
 static_assert(SAFECONV_OK == 0 && SAFECONV_PROTOCOL == 8 && SAFECONV_NULL_ARGUMENT == 100 &&
                   SAFECONV_INVALID_UTF8 == 101 && SAFECONV_PANIC == 102,
               "stable result numbers");
+static_assert(SAFECONV_TRANSPORT_TLS == 9 && SAFECONV_TRANSPORT_PROXY == 10,
+              "TLS and proxy failures have numbers of their own");
+static_assert(std::is_same<std::underlying_type<SafeconvTrustRoots>::type, uint32_t>::value &&
+                  SAFECONV_TRUST_ROOTS_BUNDLED == 0 && SAFECONV_TRUST_ROOTS_ADDED_ONLY == 3,
+              "trust roots are uint32_t with stable numbers");
 static_assert(SAFECONV_STATUS_SUCCESS == 3 && SAFECONV_STATUS_INVALID == 8, "stable statuses");
 static_assert(std::is_same<SafeconvOperationId, uint64_t>::value, "operation ids are 64-bit");
 static_assert(std::is_same<std::underlying_type<SafeconvLogLevel>::type, uint32_t>::value &&
@@ -44,6 +49,12 @@ int main() {
                                                                            safeconv_config_free);
     bool ok = config && safeconv_config_set_token_callback(config.get(), t, nullptr, nullptr) ==
                             SAFECONV_OK;
+    static const char pem[] = "-----BEGIN CERTIFICATE-----";
+    ok = ok &&
+         safeconv_config_set_trust_roots(config.get(), SAFECONV_TRUST_ROOTS_BUNDLED_AND_NATIVE) ==
+             SAFECONV_OK &&
+         safeconv_config_add_ca_pem(config.get(), reinterpret_cast<const uint8_t *>(pem),
+                                    sizeof pem - 1) == SAFECONV_OK;
     SafeconvNinKind kind = SAFECONV_NIN_KIND_NONE;
     ok = ok && safeconv_nin_check("01018010018", 0, &kind, nullptr) == SAFECONV_OK &&
          kind == SAFECONV_NIN_KIND_BIRTH_NUMBER &&

@@ -94,16 +94,6 @@ void test_nin_check_kinds_and_reasons(void) {
     CHECK(safeconv_nin_reason_code(SAFECONV_NIN_REASON_NONE) == NULL);
 }
 
-/* Checks that the last error names `field`. */
-static bool last_error_field_is(const char *field) {
-    SafeconvError *error = safeconv_last_error();
-    char *got = safeconv_error_field(error);
-    bool same = got && strcmp(got, field) == 0;
-    safeconv_string_free(got);
-    safeconv_error_free(error);
-    return same;
-}
-
 static void never_called_session(void *user_data, SafeconvResult result, SafeconvSession *session,
                                  const SafeconvError *error) {
     (void)result;

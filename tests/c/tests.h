@@ -36,7 +36,17 @@
     X(test_start_abandoned_after_its_create_was_sent) \
     X(test_cancel_session_stops_a_blocking_wait_at_once) \
     X(test_aborted_spelling_ends_a_wait_as_abort)    \
-    X(test_log_callback_filtered_and_masked)
+    X(test_log_callback_filtered_and_masked)        \
+    X(test_trust_and_proxy_settings_are_checked)    \
+    X(test_https_with_the_test_ca)                  \
+    X(test_https_with_the_operating_systems_store)  \
+    X(test_https_without_the_ca_is_an_unknown_issuer) \
+    X(test_https_certificate_for_another_host_is_refused) \
+    X(test_https_expired_certificate_is_refused)    \
+    X(test_https_through_the_proxy)                 \
+    X(test_wrong_proxy_credentials_name_the_proxy)  \
+    X(test_no_proxy_bypasses_the_proxy)             \
+    X(test_the_system_proxy_variables_by_default)
 
 #define X(name) void name(void);
 ALL_TESTS

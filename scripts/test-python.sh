@@ -36,6 +36,8 @@ ensure_emulator
 log "building safeconv-relay"
 (cd "$ROOT" && cargo build -q -p safeconv-relay)
 export SAFECONV_RELAY_BIN="${SAFECONV_RELAY_BIN:-$TARGET_DIR/debug/safeconv-relay}"
+# tests/test_https.py starts HTTPS emulators (and the test proxy) of its own.
+export SAFECONV_EMULATOR_BIN="${SAFECONV_EMULATOR_BIN:-$TARGET_DIR/debug/safeconv-emulator}"
 
 log "pytest (bindings/python/tests, against the installed wheel)"
 report="$scratch/junit.xml"

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(
     name = "safeconv",
-    version,
+    version = safeconv::VERSION,
     about = "Verify a caller with Norwegian BankID Safe Conversation (Signicat headless API)",
     after_help = "Exit codes: 0 SUCCESS, 2 invalid input, 3 ABORT, 4 CANCELLED, 5 EXPIRED, \
                   6 ERROR or INVALID, 7 authentication failed, 8 transport or protocol failure."

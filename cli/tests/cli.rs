@@ -580,3 +580,22 @@ async fn demo_through_the_relay_verifies_the_caller_and_audits_it() {
     let last = events(&output).pop().unwrap();
     assert_eq!(last["status"], "ABORT");
 }
+
+#[test]
+fn version_is_the_core_version_from_cargo_toml() {
+    let manifest = include_str!("../../Cargo.toml");
+    let version = manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("the root Cargo.toml names a version");
+    let output = Command::new(env!("CARGO_BIN_EXE_safeconv"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("safeconv {version}")
+    );
+    assert_eq!(safeconv::VERSION, version);
+}

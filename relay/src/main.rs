@@ -120,6 +120,32 @@ struct ServeArgs {
     /// A file holding the Signicat client secret.
     #[arg(long, env = "SAFECONV_CLIENT_SECRET_FILE")]
     client_secret_file: Option<PathBuf>,
+    /// Also trust the CA certificates in this file (PEM or DER) for Signicat, e.g. the CA of
+    /// the bank's TLS-inspecting proxy (repeatable).
+    #[arg(long = "ca-file", env = "SAFECONV_CA_FILE", value_name = "FILE")]
+    ca_files: Vec<PathBuf>,
+    /// Which root certificates to trust for Signicat besides --ca-file: bundled (default),
+    /// native, bundled-and-native or added-only.
+    #[arg(long, env = "SAFECONV_ROOTS", value_name = "ROOTS")]
+    roots: Option<String>,
+    /// The HTTP proxy to reach Signicat through (default: the system's, from HTTPS_PROXY and
+    /// NO_PROXY). The password: SAFECONV_PROXY_PASSWORD or --proxy-password-file.
+    #[arg(
+        long,
+        env = "SAFECONV_PROXY",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    proxy: Option<String>,
+    /// The user name the proxy asks for.
+    #[arg(long, env = "SAFECONV_PROXY_USER", value_name = "USER")]
+    proxy_user: Option<String>,
+    /// A file holding the proxy password.
+    #[arg(long, env = "SAFECONV_PROXY_PASSWORD_FILE", value_name = "FILE")]
+    proxy_password_file: Option<PathBuf>,
+    /// Hosts that bypass --proxy, as in NO_PROXY.
+    #[arg(long, env = "SAFECONV_NO_PROXY", value_name = "HOSTS")]
+    no_proxy: Option<String>,
 }
 
 fn settings(store: &StoreArgs, serve: Option<&ServeArgs>) -> Result<Settings, String> {
@@ -144,6 +170,18 @@ fn settings(store: &StoreArgs, serve: Option<&ServeArgs>) -> Result<Settings, St
             &mut file.upstream.client_secret_file,
             &args.client_secret_file,
         );
+        if !args.ca_files.is_empty() {
+            file.upstream.ca_files = args.ca_files.clone();
+        }
+        set(&mut file.upstream.roots, &args.roots);
+        set(&mut file.upstream.proxy, &args.proxy);
+        set(&mut file.upstream.proxy_user, &args.proxy_user);
+        set(
+            &mut file.upstream.proxy_password_file,
+            &args.proxy_password_file,
+        );
+        set(&mut file.upstream.no_proxy, &args.no_proxy);
+        file.upstream.proxy_password = secret_from_env("SAFECONV_PROXY_PASSWORD");
         if !args.allowed_origins.is_empty() {
             file.allowed_origins = args.allowed_origins.clone();
         }
@@ -156,11 +194,15 @@ fn settings(store: &StoreArgs, serve: Option<&ServeArgs>) -> Result<Settings, St
     }
     Ok(Settings {
         file,
-        client_secret_env: std::env::var("SAFECONV_CLIENT_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(Into::into),
+        client_secret_env: secret_from_env("SAFECONV_CLIENT_SECRET"),
     })
+}
+
+fn secret_from_env(name: &str) -> Option<safeconv::Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(Into::into)
 }
 
 fn set<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {

@@ -94,6 +94,10 @@ pub struct RelayConfig {
     pub min_poll_interval: Duration,
     /// How long a final answer is kept in memory.
     pub keep_final: Duration,
+    /// The longest the upstream part of a create may take (cancelling the session it replaces
+    /// and the create with the core's retry); past it the create is audited as one that may
+    /// exist.
+    pub create_deadline: Duration,
     /// HTTP settings.
     pub http: HttpSettings,
 }
@@ -115,6 +119,7 @@ pub(crate) struct Inner {
     pub(crate) on_active: OnActiveSession,
     pub(crate) min_poll_interval: Duration,
     pub(crate) keep_final: Duration,
+    pub(crate) create_deadline: Duration,
     pub(crate) http: HttpSettings,
     pub(crate) cache: PollCache,
     pub(crate) metrics: Metrics,
@@ -163,6 +168,7 @@ impl Relay {
                 on_active: config.on_active_session,
                 min_poll_interval: config.min_poll_interval,
                 keep_final: config.keep_final,
+                create_deadline: config.create_deadline,
                 http: config.http,
                 cache: PollCache::default(),
                 metrics: Metrics::new(),
@@ -293,10 +299,12 @@ impl Relay {
             }
         };
 
-        // The guide's order: cancel the NIN's running session first, then create.
+        // The guide's order: cancel the NIN's running session first, then create; both within
+        // the create deadline.
+        let deadline = tokio::time::Instant::now() + inner.create_deadline;
         let mut replaced = None;
         if let Some(old) = replaces {
-            match self.upstream_cancel(&old.session_id).await {
+            match within(deadline, self.upstream_cancel(&old.session_id)).await {
                 Ok(session) => {
                     let status = session.status.as_str().to_owned();
                     self.remember(&old.session_id, &old.agent_id, &session);
@@ -320,7 +328,7 @@ impl Relay {
         }
 
         let started = Instant::now();
-        let created = inner.upstream.create_session(&allowed.request).await;
+        let created = within(deadline, inner.upstream.create_session(&allowed.request)).await;
         inner
             .metrics
             .upstream("create", created.is_ok(), started.elapsed());
@@ -588,6 +596,21 @@ impl Relay {
     pub fn cached_sessions(&self) -> usize {
         self.inner.cache.len()
     }
+}
+
+/// `work`, or a timeout once `deadline` has passed (what Signicat did with it is then unknown).
+async fn within<T>(
+    deadline: tokio::time::Instant,
+    work: impl Future<Output = safeconv::Result<T>>,
+) -> safeconv::Result<T> {
+    tokio::time::timeout_at(deadline, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(safeconv::Error::Transport {
+                kind: safeconv::TransportErrorKind::Timeout,
+                message: "the create deadline passed before Signicat answered".to_owned(),
+            })
+        })
 }
 
 fn refusal_problem(refusal: &Refusal, limits: &Limits) -> Problem {

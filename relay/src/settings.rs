@@ -88,6 +88,25 @@ pub struct UpstreamFile {
     /// A file holding the client secret (never the secret itself in this file).
     pub client_secret_file: Option<PathBuf>,
     pub request_timeout_ms: Option<u64>,
+    /// The longest a create may take at Signicat, the core's retry included (default 60).
+    pub create_deadline_secs: Option<u64>,
+    /// Root certificates: `bundled` (default), `native`, `bundled-and-native`, `added-only`.
+    pub roots: Option<String>,
+    /// Extra CA files (PEM or DER), e.g. the bank's TLS-inspecting proxy's CA.
+    #[serde(default)]
+    pub ca_files: Vec<PathBuf>,
+    /// An explicit proxy, `http://host:port` (default: `HTTPS_PROXY` and `NO_PROXY`).
+    pub proxy: Option<String>,
+    /// The proxy's user name.
+    pub proxy_user: Option<String>,
+    /// A file holding the proxy's password (never the password itself in this file).
+    pub proxy_password_file: Option<PathBuf>,
+    /// The proxy password from `SAFECONV_PROXY_PASSWORD`, set by the binary; never read from
+    /// the file (`proxy_password_file` is).
+    #[serde(skip)]
+    pub proxy_password: Option<Secret>,
+    /// Hosts that bypass `proxy`, in `NO_PROXY` syntax.
+    pub no_proxy: Option<String>,
 }
 
 /// `[jwt]`
@@ -230,14 +249,7 @@ impl Settings {
     pub fn upstream(&self) -> Result<UpstreamSettings, String> {
         let up = &self.file.upstream;
         let secret = match (&up.client_secret_file, &self.client_secret_env) {
-            (Some(path), _) => Secret::new(
-                std::fs::read_to_string(path)
-                    .map_err(|e| {
-                        format!("cannot read the client secret file {}: {e}", path.display())
-                    })?
-                    .trim()
-                    .to_owned(),
-            ),
+            (Some(path), _) => read_secret(path, "client secret")?,
             (None, Some(secret)) => secret.clone(),
             (None, None) => {
                 return Err(
@@ -245,6 +257,19 @@ impl Settings {
                         .to_owned(),
                 );
             }
+        };
+        let request_timeout = Duration::from_millis(up.request_timeout_ms.unwrap_or(10_000));
+        let create_deadline = Duration::from_secs(up.create_deadline_secs.unwrap_or(60));
+        if create_deadline < request_timeout {
+            return Err(format!(
+                "upstream.create_deadline_secs ({} s) must be at least the request timeout ({} ms)",
+                create_deadline.as_secs(),
+                request_timeout.as_millis()
+            ));
+        }
+        let proxy_password = match (&up.proxy_password_file, &up.proxy_password) {
+            (Some(path), _) => Some(read_secret(path, "proxy password")?),
+            (None, password) => password.clone(),
         };
         Ok(UpstreamSettings {
             base_url: up
@@ -261,7 +286,23 @@ impl Settings {
                 .clone()
                 .ok_or("no Signicat client id: set SAFECONV_CLIENT_ID or --client-id")?,
             client_secret: secret,
-            request_timeout: Duration::from_millis(up.request_timeout_ms.unwrap_or(10_000)),
+            request_timeout,
+            create_deadline,
+            trust_roots: up
+                .roots
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| {
+                    "upstream.roots (--roots) must be bundled, native, bundled-and-native or added-only"
+                        .to_owned()
+                })?
+                .unwrap_or_default(),
+            ca_files: up.ca_files.clone(),
+            proxy_url: up.proxy.clone(),
+            proxy_username: up.proxy_user.clone(),
+            proxy_password,
+            no_proxy: up.no_proxy.clone(),
         })
     }
 
@@ -414,6 +455,7 @@ impl Settings {
             on_active_session: p.on_active_session.unwrap_or_default(),
             min_poll_interval: Duration::from_millis(p.min_poll_interval_ms.unwrap_or(1_000)),
             keep_final: Duration::from_secs(p.keep_final_secs.unwrap_or(600)),
+            create_deadline: upstream_settings.create_deadline,
             http,
         })
     }
@@ -449,7 +491,7 @@ impl Settings {
     /// Checks everything that can be checked without serving; returns a summary (no secrets).
     pub async fn check(&self) -> Result<Vec<String>, String> {
         let upstream = self.upstream()?;
-        upstream.client().map_err(|e| format!("upstream: {e}"))?;
+        let client = upstream.client().map_err(|e| format!("upstream: {e}"))?;
         let auth = self.authenticator(&upstream)?;
         let policy = self.policy()?;
         let limits = self.limits()?;
@@ -466,6 +508,26 @@ impl Settings {
             format!(
                 "upstream: {} account {} client {} (secret: set)",
                 upstream.base_url, upstream.account_id, upstream.client_id
+            ),
+            format!(
+                "upstream trust: {} roots, {} added CA certificate(s); proxy: {}",
+                client.config().trust_roots(),
+                client.config().added_ca_count(),
+                match client.config().proxy_url() {
+                    Some(url) => format!(
+                        "{url}{}{}",
+                        if upstream.proxy_password.is_some() {
+                            " (password: set)"
+                        } else {
+                            ""
+                        },
+                        client
+                            .config()
+                            .no_proxy()
+                            .map_or_else(String::new, |hosts| format!(", not for {hosts}"))
+                    ),
+                    None => "the system's (HTTPS_PROXY, NO_PROXY)".to_owned(),
+                }
             ),
         ];
         if let Some(keys) = auth.agent_keys() {
@@ -500,6 +562,13 @@ impl Settings {
         ));
         Ok(lines)
     }
+}
+
+/// A secret from a file (surrounding whitespace trimmed).
+fn read_secret(path: &Path, what: &str) -> Result<Secret, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the {what} file {}: {e}", path.display()))?;
+    Ok(Secret::new(text.trim().to_owned()))
 }
 
 fn parse_address(value: &str, name: &str) -> Result<SocketAddr, String> {

@@ -4,8 +4,9 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -140,6 +141,14 @@ impl Harness {
     }
 
     pub async fn with(options: Options) -> Harness {
+        Harness::configured(options, |_, _| {}).await
+    }
+
+    /// With the settings changed by `configure` before the relay starts.
+    pub async fn configured(
+        options: Options,
+        configure: impl FnOnce(&Emulator, &mut Settings),
+    ) -> Harness {
         let emulator = Emulator::start(options.emulator.clone())
             .await
             .expect("emulator");
@@ -160,7 +169,8 @@ impl Harness {
         } else {
             None
         };
-        let settings = settings_for(&dir.0, &emulator, &options, jwks.as_ref());
+        let mut settings = settings_for(&dir.0, &emulator, &options, jwks.as_ref());
+        configure(&emulator, &mut settings);
         let relay = Relay::start(settings.relay_config().await.expect("relay config"))
             .await
             .expect("relay starts");
@@ -539,4 +549,133 @@ pub async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> boo
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     check()
+}
+
+/// The relay binary, started on a random port; reads its one stdout line, and collects
+/// anything else it writes to stdout (there must be nothing) and its log lines (stderr).
+pub struct RelayProcess {
+    child: Child,
+    pub url: String,
+    rest: Option<std::thread::JoinHandle<String>>,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl RelayProcess {
+    /// On the SQLite file `relay.db` in `dir`.
+    pub fn start(dir: &Path, emulator: &Emulator) -> RelayProcess {
+        let database_url = format!("sqlite://{}", dir.join("relay.db").display());
+        RelayProcess::start_on(dir, emulator, &database_url)
+    }
+
+    pub fn start_on(dir: &Path, emulator: &Emulator, database_url: &str) -> RelayProcess {
+        RelayProcess::spawn(dir, emulator, &["--database-url", database_url], &[])
+            .unwrap_or_else(|e| panic!("safeconv-relay did not start: {e}"))
+    }
+
+    /// With `args` after `--listen 127.0.0.1:0 --agent-keys DIR/agents.keys`, the emulator's
+    /// Signicat settings in the environment, and `env` on top; the exit code and log if it
+    /// stops before it listens.
+    pub fn spawn(
+        dir: &Path,
+        emulator: &Emulator,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<RelayProcess, String> {
+        let config = emulator.config();
+        let mut command = Command::new(relay_binary());
+        command
+            .args(["--listen", "127.0.0.1:0", "--agent-keys"])
+            .arg(dir.join("agents.keys"))
+            .args(args)
+            .current_dir(dir)
+            .env("SAFECONV_BASE_URL", emulator.url())
+            .env("SAFECONV_ACCOUNT_ID", &config.account_id)
+            .env("SAFECONV_CLIENT_ID", &config.client_id)
+            .env("SAFECONV_CLIENT_SECRET", &config.client_secret)
+            .env_remove("SAFECONV_RELAY_CONFIG")
+            .env_remove("SAFECONV_RELAY_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("safeconv-relay runs");
+        // Drain stderr (the JSON logs) so the relay never blocks on a full pipe.
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        reader.read_line(&mut first).expect("stdout readable");
+        let Some(url) = first.trim_end().strip_prefix("SAFECONV_RELAY_URL=") else {
+            let status = child.wait().unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            let logs = logs.lock().unwrap().join("\n");
+            return Err(format!("{status}, first line {first:?}, stderr:\n{logs}"));
+        };
+        let url = url.to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"));
+        let rest = std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+            rest
+        });
+        Ok(RelayProcess {
+            child,
+            url,
+            rest: Some(rest),
+            logs,
+        })
+    }
+
+    /// Its log lines (stderr) so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+
+    /// SIGTERM; the exit code once it stopped.
+    pub fn terminate(mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let code = self.child.wait().unwrap().code();
+        assert_eq!(self.stdout_rest(), "");
+        code
+    }
+
+    /// SIGKILL; returns what it wrote to stdout after the first line.
+    pub fn kill(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.stdout_rest()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stdout_rest(&mut self) -> String {
+        self.rest
+            .take()
+            .map(|t| t.join().unwrap())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        // A test that failed midway must not leave its relays running.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }

@@ -313,6 +313,13 @@ impl Harness {
     }
 }
 
+/// Whether the emulator's session `id` is still running (created, or waiting for the caller:
+/// the emulator moves it on by itself after a while).
+pub fn running_at(emulator: &Emulator, id: &str) -> bool {
+    let status = emulator.session(id).expect("the emulator has it").status;
+    !safeconv::Status::from(status.as_str()).is_final()
+}
+
 /// The create body the SDK sends for a Safe Conversation.
 pub fn sdk_body(nin: &str) -> Value {
     json!({

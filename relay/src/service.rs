@@ -20,9 +20,12 @@ use crate::store::{
 };
 use crate::upstream;
 
-/// How long a create may stay `pending` before another relay takes it as abandoned: longer than
-/// the core's create with its retry (two requests and a `Retry-After` of at most 30 s).
-const STALE_PENDING: Duration = Duration::from_secs(120);
+/// How much longer than the create deadline a create may stay `pending` before a relay takes it
+/// as abandoned by one that stopped: time to record how it ended.
+const RECORDING_MARGIN: Duration = Duration::from_secs(10);
+
+/// How often each relay looks for creates abandoned by relays that stopped.
+const HOUSEKEEPING: Duration = Duration::from_secs(5);
 
 /// Per-NIN and per-agent create limits.
 #[derive(Clone, Copy, Debug)]
@@ -96,7 +99,8 @@ pub struct RelayConfig {
     pub keep_final: Duration,
     /// The longest the upstream part of a create may take (cancelling the session it replaces
     /// and the create with the core's retry); past it the create is audited as one that may
-    /// exist.
+    /// exist. A create pending longer than this (plus a margin) was abandoned by a relay that
+    /// stopped.
     pub create_deadline: Duration,
     /// HTTP settings.
     pub http: HttpSettings,
@@ -147,9 +151,10 @@ impl Relay {
     /// Starts a relay: marks creates a previous run left under way as interrupted, and starts
     /// the housekeeping task (cache sweep, agent key file reload).
     pub async fn start(config: RelayConfig) -> Result<Relay, crate::store::StoreError> {
+        let stale_after = stale_after_ms(config.create_deadline);
         let interrupted = config
             .store
-            .recover_interrupted(now_ms(), STALE_PENDING.as_millis() as i64)
+            .recover_interrupted(now_ms(), stale_after)
             .await?;
         if interrupted > 0 {
             tracing::warn!(
@@ -176,7 +181,7 @@ impl Relay {
         };
         let weak = Arc::downgrade(&relay.inner);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            let mut tick = tokio::time::interval(HOUSEKEEPING);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
@@ -184,6 +189,16 @@ impl Relay {
                 inner.cache.sweep(inner.keep_final, now_ms());
                 if let Some(keys) = inner.auth.agent_keys() {
                     keys.reload_if_changed();
+                }
+                let stale_after = stale_after_ms(inner.create_deadline);
+                match inner.store.expire_stale(now_ms(), stale_after).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(
+                        creates = n,
+                        "creates left under way by a relay that stopped; whether Signicat acted on them is unknown (audited as interrupted)"
+                    ),
+                    // The database is away: the next round tries again.
+                    Err(e) => tracing::debug!(error = %e, "stale creates not checked"),
                 }
             }
         });
@@ -283,7 +298,7 @@ impl Relay {
             per_nin: inner.limits.per_nin,
             per_agent: inner.limits.per_agent,
             on_active: inner.on_active,
-            stale_after_ms: STALE_PENDING.as_millis() as i64,
+            stale_after_ms: stale_after_ms(inner.create_deadline),
         };
         let reservation = inner.store.reserve_create(&intent).await.map_err(|e| {
             tracing::error!(error = %e, nin = %nin.masked, "create not recorded; nothing sent");
@@ -596,6 +611,11 @@ impl Relay {
     pub fn cached_sessions(&self) -> usize {
         self.inner.cache.len()
     }
+}
+
+/// How long a create may stay `pending` before it counts as abandoned.
+fn stale_after_ms(create_deadline: Duration) -> i64 {
+    i64::try_from((create_deadline + RECORDING_MARGIN).as_millis()).unwrap_or(i64::MAX)
 }
 
 /// `work`, or a timeout once `deadline` has passed (what Signicat did with it is then unknown).

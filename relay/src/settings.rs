@@ -14,7 +14,7 @@ use crate::audit::AuditKey;
 use crate::auth::{AgentKeys, Authenticator, JwtSettings, JwtVerifier};
 use crate::policy::{CreatePolicy, NBID_ATTRIBUTES};
 use crate::service::{HttpSettings, Limits, RelayConfig};
-use crate::store::{OnActiveSession, SqliteStore, Store, Window};
+use crate::store::{DatabaseOptions, OnActiveSession, SqlStore, Store, Window};
 use crate::upstream::UpstreamSettings;
 
 /// The default database: a SQLite file in the working directory.
@@ -42,7 +42,7 @@ pub struct FileConfig {
     pub listen: Option<String>,
     /// Address of `/healthz`, `/readyz`, `/metrics` (else served on `listen`).
     pub internal_listen: Option<String>,
-    /// `sqlite:///abs/path.db` or `sqlite://relative.db`.
+    /// `sqlite:///abs/path.db`, `sqlite://relative.db` or `postgres://…`.
     pub database_url: Option<String>,
     /// The audit key file.
     pub audit_key_file: Option<PathBuf>,
@@ -162,7 +162,10 @@ pub struct HttpFile {
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct DatabaseFile {
+    /// A locked, slow or unreachable database: 503 after this long (default 2000).
     pub busy_timeout_ms: Option<u64>,
+    /// PostgreSQL: connections per instance (default 10).
+    pub max_connections: Option<u32>,
 }
 
 impl FileConfig {
@@ -203,8 +206,16 @@ impl Settings {
             .or_else(|| url.strip_prefix("sqlite:"))
             .map(|rest| rest.split('?').next().unwrap_or(rest))
             .filter(|f| !f.is_empty())
-            .ok_or("set --audit-key-file (the default lives beside a SQLite database file)")?;
+            .ok_or(
+                "set --audit-key-file: every instance on a shared database uses the same audit key file \
+                 (the default lives beside a SQLite database file)",
+            )?;
         Ok(PathBuf::from(format!("{file}.audit-key")))
+    }
+
+    /// Whether the database is shared by several instances (PostgreSQL).
+    pub fn database_is_shared(&self) -> bool {
+        !self.database_url().starts_with("sqlite:")
     }
 
     /// The current audit key followed by earlier ones (for verification).
@@ -407,30 +418,69 @@ impl Settings {
         })
     }
 
-    fn busy_timeout(&self) -> Duration {
-        Duration::from_millis(self.file.database.busy_timeout_ms.unwrap_or(2_000))
+    /// How the store uses the database; `create` makes what is missing (file, schema).
+    pub fn database_options(&self, create: bool) -> DatabaseOptions {
+        let db = &self.file.database;
+        let defaults = DatabaseOptions::default();
+        DatabaseOptions {
+            busy_timeout: db
+                .busy_timeout_ms
+                .map_or(defaults.busy_timeout, Duration::from_millis),
+            max_connections: db.max_connections.unwrap_or(defaults.max_connections),
+            create,
+        }
     }
 
-    /// Opens the store (running migrations) with the current audit key.
-    pub async fn open_store(&self, create_key: bool) -> Result<(SqliteStore, AuditKey), String> {
+    /// Opens the store with the current audit key; `create` makes what is missing (the SQLite
+    /// file and its key file, the schema). A shared database never gets a key made up here:
+    /// every instance must use the same one.
+    pub async fn open_store(&self, create: bool) -> Result<(SqlStore, AuditKey), String> {
         let url = self.database_url();
-        if !url.starts_with("sqlite:") {
-            return Err(format!(
-                "unsupported database URL {:?}: this relay stores in SQLite (sqlite:///abs/path.db or sqlite://relative.db); PostgreSQL comes with the scale-out release",
-                redact_url(&url)
-            ));
-        }
         let key_path = self.audit_key_path()?;
-        let key = if create_key {
+        let key = if create && !self.database_is_shared() {
             AuditKey::read_or_create(&key_path)
         } else {
             AuditKey::read(&key_path)
         }
-        .map_err(|e| format!("audit key {}: {e}", key_path.display()))?;
-        let store = SqliteStore::open(&url, key.clone(), &self.instance(), self.busy_timeout())
-            .await
-            .map_err(|e| e.to_string())?;
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound && self.database_is_shared() {
+                " (make it once with `safeconv-relay new-audit-key FILE` and give every instance the same file)"
+            } else {
+                ""
+            };
+            format!("audit key {}: {e}{hint}", key_path.display())
+        })?;
+        let store = SqlStore::open(
+            &url,
+            key.clone(),
+            &self.instance(),
+            &self.database_options(create),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         Ok((store, key))
+    }
+
+    /// Refuses an audit key that did not seal the log's newest record (unless that key is
+    /// listed as a previous one): instances with different keys would hash NINs differently,
+    /// and one person's limits would not add up.
+    async fn check_audit_key(&self, store: &SqlStore, key: &AuditKey) -> Result<(), String> {
+        let read = |e: crate::store::StoreError| e.to_string();
+        let Some((seq, _)) = store.audit_head().await.map_err(read)? else {
+            return Ok(());
+        };
+        let newest = store.audit_page(seq - 1, None, 1).await.map_err(read)?;
+        let Some(sealed_with) = newest.first().map(|r| r.key_id.as_str()) else {
+            return Ok(());
+        };
+        if sealed_with == key.id() || self.audit_keys()?.iter().any(|k| k.id() == sealed_with) {
+            return Ok(());
+        }
+        Err(format!(
+            "the audit log's newest record was sealed with audit key {sealed_with}, but this instance's key is {}: \
+             every instance must use the same audit key file (after a rotation, list the old one in previous_audit_key_files)",
+            key.id()
+        ))
     }
 
     /// Everything a relay needs, checked; opens the database.
@@ -444,6 +494,10 @@ impl Settings {
         let limits = self.limits()?;
         let http = self.http()?;
         let (store, audit_key) = self.open_store(true).await?;
+        if let Err(e) = self.check_audit_key(&store, &audit_key).await {
+            store.close().await;
+            return Err(e);
+        }
         let p = &self.file.policy;
         Ok(RelayConfig {
             upstream,

@@ -3,6 +3,8 @@
 //! to call it, read its audit log and run the binary. Loopback only.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -153,23 +155,20 @@ impl Harness {
             .await
             .expect("emulator");
         let dir = TempDir::new();
-        let mut keys = HashMap::new();
-        let mut key_file = String::from("# test agents\n");
-        for agent in AGENTS {
-            let key = safeconv_relay::auth::new_agent_key();
-            key_file.push_str(&format!(
-                "{agent} {}\n",
-                safeconv_relay::auth::hash_agent_key(&key).unwrap()
-            ));
-            keys.insert(agent, key);
-        }
-        std::fs::write(dir.0.join("agents.keys"), key_file).unwrap();
+        let keys = write_agent_keys(&dir.0);
         let jwks = if options.jwt {
             Some(JwksServer::start().await)
         } else {
             None
         };
         let mut settings = settings_for(&dir.0, &emulator, &options, jwks.as_ref());
+        if let Some(server) = postgres::shared_server() {
+            // The same tests on PostgreSQL (scripts/test-relay.sh runs them so too).
+            settings.file.database_url = Some(postgres::new_database(&server).await);
+            let key = dir.0.join("audit.key");
+            safeconv_relay::AuditKey::create(&key).unwrap();
+            settings.file.audit_key_file = Some(key);
+        }
         configure(&emulator, &mut settings);
         let relay = Relay::start(settings.relay_config().await.expect("relay config"))
             .await
@@ -252,7 +251,7 @@ impl Harness {
 
     /// The audit log as `audit export` prints it (through the binary).
     pub fn audit(&self) -> Vec<Value> {
-        let out = self.run(&["audit", "export", "--database-url", &self.database_url()]);
+        let out = self.run_on_database(&["audit", "export"]);
         assert!(
             out.status.success(),
             "audit export: {}",
@@ -267,7 +266,7 @@ impl Harness {
 
     /// `safeconv-relay audit verify`: (exit code, stdout, stderr).
     pub fn verify(&self) -> (i32, String, String) {
-        let out = self.run(&["audit", "verify", "--database-url", &self.database_url()]);
+        let out = self.run_on_database(&["audit", "verify"]);
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -279,6 +278,20 @@ impl Harness {
         let (code, stdout, stderr) = self.verify();
         assert_eq!(code, 0, "audit verify: {stdout} {stderr}");
         assert!(stdout.starts_with("audit log intact"), "{stdout}");
+    }
+
+    /// `safeconv-relay ARGS --database-url … --audit-key-file …` for this relay's database.
+    pub fn run_on_database(&self, args: &[&str]) -> Output {
+        let key = self.settings.audit_key_path().unwrap();
+        let mut all = args.to_vec();
+        let url = self.database_url();
+        all.extend([
+            "--database-url",
+            &url,
+            "--audit-key-file",
+            key.to_str().unwrap(),
+        ]);
+        self.run(&all)
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -311,6 +324,22 @@ impl Harness {
             server.shutdown().await;
         }
     }
+}
+
+/// A key for each of [`AGENTS`], their hashes in `dir/agents.keys`.
+pub fn write_agent_keys(dir: &Path) -> HashMap<&'static str, String> {
+    let mut keys = HashMap::new();
+    let mut key_file = String::from("# test agents\n");
+    for agent in AGENTS {
+        let key = safeconv_relay::auth::new_agent_key();
+        key_file.push_str(&format!(
+            "{agent} {}\n",
+            safeconv_relay::auth::hash_agent_key(&key).unwrap()
+        ));
+        keys.insert(agent, key);
+    }
+    std::fs::write(dir.join("agents.keys"), key_file).unwrap();
+    keys
 }
 
 /// Whether the emulator's session `id` is still running (created, or waiting for the caller:

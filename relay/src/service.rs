@@ -127,6 +127,83 @@ pub(crate) struct Inner {
     pub(crate) http: HttpSettings,
     pub(crate) cache: PollCache,
     pub(crate) metrics: Metrics,
+    pub(crate) unrecorded: Unrecorded,
+}
+
+/// Cancels done at Signicat while the database could not be written, to be recorded when it
+/// is back (the housekeeping task tries every few seconds). Kept in memory, at most
+/// [`Unrecorded::MAX`]; if the relay stops first they are lost, and said so in the log.
+#[derive(Default)]
+pub(crate) struct Unrecorded {
+    cancels: std::sync::Mutex<std::collections::VecDeque<UnrecordedCancel>>,
+}
+
+pub(crate) struct UnrecordedCancel {
+    session_id: String,
+    status: String,
+    is_final: bool,
+    event: AuditEvent,
+}
+
+impl UnrecordedCancel {
+    async fn record(&self, store: &dyn Store) -> Result<(), crate::store::StoreError> {
+        store
+            .record_cancel(
+                &self.session_id,
+                &self.status,
+                self.is_final,
+                self.event.clone(),
+            )
+            .await
+    }
+}
+
+impl Unrecorded {
+    const MAX: usize = 10_000;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<UnrecordedCancel>> {
+        self.cancels.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn keep(&self, cancel: UnrecordedCancel) {
+        let mut cancels = self.lock();
+        if cancels.len() >= Self::MAX
+            && let Some(dropped) = cancels.pop_front()
+        {
+            tracing::error!(session_id = %dropped.session_id, "too many unrecorded cancels; the oldest is dropped unrecorded");
+        }
+        cancels.push_back(cancel);
+    }
+
+    /// Records what it can, oldest first; stops at the first failure.
+    async fn record(&self, store: &dyn Store) {
+        loop {
+            let Some(cancel) = self.lock().pop_front() else {
+                return;
+            };
+            if cancel.record(store).await.is_err() {
+                self.lock().push_front(cancel);
+                return;
+            }
+            tracing::info!(session_id = %cancel.session_id, "a cancel made while the database was away is recorded");
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+impl Drop for Unrecorded {
+    fn drop(&mut self) {
+        let n = self.lock().len();
+        if n > 0 {
+            tracing::error!(
+                cancels = n,
+                "the relay stops with cancels it could not record"
+            );
+        }
+    }
 }
 
 impl std::fmt::Debug for Relay {
@@ -177,6 +254,7 @@ impl Relay {
                 http: config.http,
                 cache: PollCache::default(),
                 metrics: Metrics::new(),
+                unrecorded: Unrecorded::default(),
             }),
         };
         let weak = Arc::downgrade(&relay.inner);
@@ -190,6 +268,7 @@ impl Relay {
                 if let Some(keys) = inner.auth.agent_keys() {
                     keys.reload_if_changed();
                 }
+                inner.unrecorded.record(&*inner.store).await;
                 let stale_after = stale_after_ms(inner.create_deadline);
                 match inner.store.expire_stale(now_ms(), stale_after).await {
                     Ok(0) => {}
@@ -485,12 +564,17 @@ impl Relay {
         let mut event = self.event(Action::Cancel, caller);
         event.session_id = Some(session_id.to_owned());
         event.status = Some(status.clone());
-        if let Err(e) = inner
-            .store
-            .record_cancel(session_id, &status, is_final, event)
-            .await
-        {
-            tracing::error!(error = %e, session_id, "a cancel could not be recorded");
+        let cancel = UnrecordedCancel {
+            session_id: session_id.to_owned(),
+            status: status.clone(),
+            is_final,
+            event,
+        };
+        if let Err(e) = cancel.record(&*inner.store).await {
+            // Stopping a push is never held back by the database: the cancel is done, and
+            // recorded once the database is back.
+            tracing::error!(error = %e, session_id, "a cancel could not be recorded yet; it is kept to be recorded later");
+            inner.unrecorded.keep(cancel);
         }
         if is_final && !already_ended {
             inner.metrics.outcome(&status);
@@ -610,6 +694,11 @@ impl Relay {
     /// How many session answers are in memory.
     pub fn cached_sessions(&self) -> usize {
         self.inner.cache.len()
+    }
+
+    /// How many cancels wait to be recorded (made while the database could not be written).
+    pub fn unrecorded_cancels(&self) -> usize {
+        self.inner.unrecorded.len()
     }
 }
 

@@ -498,6 +498,13 @@ async fn losing_postgres_gives_503_within_5_s_and_the_relays_recover_by_themselv
         StatusCode::SERVICE_UNAVAILABLE
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+    // A cancel is never held back: done at Signicat now, recorded once the database is back.
+    let cancelled = d.cancel(0, "alice", &seen_by_first).await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    assert_eq!(
+        d.emulator.session(&seen_by_first).unwrap().status,
+        "CANCELLED"
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     d.pg.start_again();
@@ -513,7 +520,13 @@ async fn losing_postgres_gives_503_within_5_s_and_the_relays_recover_by_themselv
         d.get(0, "alice", &only_second).await.status(),
         StatusCode::OK
     );
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        until(Duration::from_secs(10), async || d.audit().iter().any(
+            |r| r["action"] == "cancel" && r["sessionId"] == seen_by_first.as_str()
+        ))
+        .await,
+        "the cancel made during the outage is recorded"
+    );
     stop.store(true, Ordering::SeqCst);
     let answers = load.await.unwrap();
 

@@ -76,19 +76,25 @@ impl AuditKey {
         })
     }
 
-    /// Reads the key file, or creates it (mode 0600, 32 random bytes as hex) if it is missing.
+    /// Reads the key file, or creates it (as [`AuditKey::create`]) if it is missing.
     pub fn read_or_create(path: &Path) -> io::Result<AuditKey> {
         match std::fs::metadata(path) {
             Ok(_) => AuditKey::read(path),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let key = keys::random_hex(32);
-                write_private(path, key.as_bytes())?;
+                let key = AuditKey::create(path)?;
                 tracing::warn!(path = %path.display(), "created a new audit key file; back it up: without it the audit log cannot be verified");
-                AuditKey::from_bytes(key.as_bytes())
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+                Ok(key)
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Writes a new key file (mode 0600, 32 random bytes as hex); fails if `path` exists.
+    pub fn create(path: &Path) -> io::Result<AuditKey> {
+        let key = keys::random_hex(32);
+        write_private(path, key.as_bytes())?;
+        AuditKey::from_bytes(key.as_bytes())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
     /// A short public id of the key, stored in each record (`key_id`).
@@ -116,22 +122,16 @@ impl fmt::Debug for AuditKey {
     }
 }
 
-#[cfg(unix)]
+/// Writes a new file only its owner can read; fails if it exists.
 fn write_private(path: &Path, content: &[u8]) -> io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
     file.write_all(content)?;
     file.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, content: &[u8]) -> io::Result<()> {
-    std::fs::write(path, content)
 }
 
 /// What happened.

@@ -1,5 +1,5 @@
 //! `safeconv-relay`: serve the relay, check its configuration, verify or export the audit log,
-//! make agent keys. Exit codes: 0 ok; 1 the audit log does not verify; 2 bad configuration or
+//! make agent and audit keys. Exit codes: 0 ok; 1 the audit log does not verify; 2 bad configuration or
 //! usage; 3 the relay could not run (database, address in use).
 
 use std::io::{BufRead, Write};
@@ -11,7 +11,7 @@ use safeconv_relay::audit::ChainVerifier;
 use safeconv_relay::auth::{hash_agent_key, new_agent_key, valid_agent_id};
 use safeconv_relay::settings::{FileConfig, Settings};
 use safeconv_relay::store::{OnActiveSession, Store};
-use safeconv_relay::{Relay, Server};
+use safeconv_relay::{AuditKey, Relay, Server};
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +43,12 @@ enum Command {
         /// The agent id, e.g. an e-mail address or employee number.
         agent: String,
     },
+    /// Write a new audit key (32 random bytes, mode 0600) to FILE, which must not exist; give
+    /// every instance of the deployment that same file.
+    NewAuditKey {
+        /// Where to write it.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -65,10 +71,12 @@ struct StoreArgs {
     /// TOML configuration file.
     #[arg(long, env = "SAFECONV_RELAY_CONFIG")]
     config: Option<PathBuf>,
-    /// `sqlite:///abs/path.db` or `sqlite://relative.db` [default: sqlite://safeconv-relay.db].
-    #[arg(long, env = "SAFECONV_RELAY_DATABASE_URL")]
+    /// `sqlite:///abs/path.db`, `sqlite://relative.db` (one instance) or
+    /// `postgres://user@host/db?sslmode=verify-full` (several) [default: sqlite://safeconv-relay.db].
+    #[arg(long, env = "SAFECONV_RELAY_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
-    /// The audit key file [default: beside the SQLite file, `<db>.audit-key`].
+    /// The audit key file, the same for every instance [default: beside the SQLite file,
+    /// `<db>.audit-key`].
     #[arg(long, env = "SAFECONV_RELAY_AUDIT_KEY_FILE")]
     audit_key_file: Option<PathBuf>,
 }
@@ -83,6 +91,9 @@ struct ServeArgs {
     /// Separate address for /healthz, /readyz and /metrics (recommended in production).
     #[arg(long, env = "SAFECONV_RELAY_INTERNAL_LISTEN")]
     internal_listen: Option<String>,
+    /// This instance's name in the audit log [default: the host name].
+    #[arg(long, env = "SAFECONV_RELAY_INSTANCE")]
+    instance: Option<String>,
     /// Agent key file (`AGENT_ID sha256:HEX` per line).
     #[arg(long, env = "SAFECONV_RELAY_AGENT_KEYS")]
     agent_keys: Option<PathBuf>,
@@ -120,6 +131,32 @@ struct ServeArgs {
     /// A file holding the Signicat client secret.
     #[arg(long, env = "SAFECONV_CLIENT_SECRET_FILE")]
     client_secret_file: Option<PathBuf>,
+    /// Also trust the CA certificates in this file (PEM or DER) for Signicat, e.g. the CA of
+    /// the bank's TLS-inspecting proxy (repeatable).
+    #[arg(long = "ca-file", env = "SAFECONV_CA_FILE", value_name = "FILE")]
+    ca_files: Vec<PathBuf>,
+    /// Which root certificates to trust for Signicat besides --ca-file: bundled (default),
+    /// native, bundled-and-native or added-only.
+    #[arg(long, env = "SAFECONV_ROOTS", value_name = "ROOTS")]
+    roots: Option<String>,
+    /// The HTTP proxy to reach Signicat through (default: the system's, from HTTPS_PROXY and
+    /// NO_PROXY). The password: SAFECONV_PROXY_PASSWORD or --proxy-password-file.
+    #[arg(
+        long,
+        env = "SAFECONV_PROXY",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    proxy: Option<String>,
+    /// The user name the proxy asks for.
+    #[arg(long, env = "SAFECONV_PROXY_USER", value_name = "USER")]
+    proxy_user: Option<String>,
+    /// A file holding the proxy password.
+    #[arg(long, env = "SAFECONV_PROXY_PASSWORD_FILE", value_name = "FILE")]
+    proxy_password_file: Option<PathBuf>,
+    /// Hosts that bypass --proxy, as in NO_PROXY.
+    #[arg(long, env = "SAFECONV_NO_PROXY", value_name = "HOSTS")]
+    no_proxy: Option<String>,
 }
 
 fn settings(store: &StoreArgs, serve: Option<&ServeArgs>) -> Result<Settings, String> {
@@ -132,6 +169,7 @@ fn settings(store: &StoreArgs, serve: Option<&ServeArgs>) -> Result<Settings, St
     if let Some(args) = serve {
         set(&mut file.listen, &args.listen);
         set(&mut file.internal_listen, &args.internal_listen);
+        set(&mut file.instance, &args.instance);
         set(&mut file.agent_keys, &args.agent_keys);
         set(&mut file.jwt.jwks_url, &args.jwks_url);
         set(&mut file.jwt.issuer, &args.issuer);
@@ -144,6 +182,18 @@ fn settings(store: &StoreArgs, serve: Option<&ServeArgs>) -> Result<Settings, St
             &mut file.upstream.client_secret_file,
             &args.client_secret_file,
         );
+        if !args.ca_files.is_empty() {
+            file.upstream.ca_files = args.ca_files.clone();
+        }
+        set(&mut file.upstream.roots, &args.roots);
+        set(&mut file.upstream.proxy, &args.proxy);
+        set(&mut file.upstream.proxy_user, &args.proxy_user);
+        set(
+            &mut file.upstream.proxy_password_file,
+            &args.proxy_password_file,
+        );
+        set(&mut file.upstream.no_proxy, &args.no_proxy);
+        file.upstream.proxy_password = secret_from_env("SAFECONV_PROXY_PASSWORD");
         if !args.allowed_origins.is_empty() {
             file.allowed_origins = args.allowed_origins.clone();
         }
@@ -156,11 +206,15 @@ fn settings(store: &StoreArgs, serve: Option<&ServeArgs>) -> Result<Settings, St
     }
     Ok(Settings {
         file,
-        client_secret_env: std::env::var("SAFECONV_CLIENT_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(Into::into),
+        client_secret_env: secret_from_env("SAFECONV_CLIENT_SECRET"),
     })
+}
+
+fn secret_from_env(name: &str) -> Option<safeconv::Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(Into::into)
 }
 
 fn set<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
@@ -199,6 +253,13 @@ async fn main() -> ExitCode {
             AuditCommand::Export { store, since } => audit_export(&store, since.as_deref()).await,
         },
         Some(Command::HashKey) => hash_key(),
+        Some(Command::NewAuditKey { file }) => match AuditKey::create(&file) {
+            Ok(key) => {
+                println!("wrote audit key {} to {}", key.id(), file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(2, format!("{}: {e}", file.display())),
+        },
         Some(Command::NewAgentKey { agent }) => {
             if !valid_agent_id(&agent) {
                 return fail(2, "the agent id must be 1-128 of A-Z a-z 0-9 . _ @ : -");
@@ -291,7 +352,7 @@ async fn check_config(args: &ServeArgs) -> ExitCode {
 /// Opens an existing database (never creates one for the audit commands).
 async fn open_existing(
     store: &StoreArgs,
-) -> Result<(Settings, safeconv_relay::store::SqliteStore), ExitCode> {
+) -> Result<(Settings, safeconv_relay::store::SqlStore), ExitCode> {
     let settings = settings(store, None).map_err(|e| fail(2, e))?;
     let url = settings.database_url();
     if let Some(path) = url

@@ -20,9 +20,12 @@ use crate::store::{
 };
 use crate::upstream;
 
-/// How long a create may stay `pending` before another relay takes it as abandoned: longer than
-/// the core's create with its retry (two requests and a `Retry-After` of at most 30 s).
-const STALE_PENDING: Duration = Duration::from_secs(120);
+/// How much longer than the create deadline a create may stay `pending` before a relay takes it
+/// as abandoned by one that stopped: time to record how it ended.
+const RECORDING_MARGIN: Duration = Duration::from_secs(10);
+
+/// How often each relay looks for creates abandoned by relays that stopped.
+const HOUSEKEEPING: Duration = Duration::from_secs(5);
 
 /// Per-NIN and per-agent create limits.
 #[derive(Clone, Copy, Debug)]
@@ -94,6 +97,11 @@ pub struct RelayConfig {
     pub min_poll_interval: Duration,
     /// How long a final answer is kept in memory.
     pub keep_final: Duration,
+    /// The longest the upstream part of a create may take (cancelling the session it replaces
+    /// and the create with the core's retry); past it the create is audited as one that may
+    /// exist. A create pending longer than this (plus a margin) was abandoned by a relay that
+    /// stopped.
+    pub create_deadline: Duration,
     /// HTTP settings.
     pub http: HttpSettings,
 }
@@ -115,9 +123,87 @@ pub(crate) struct Inner {
     pub(crate) on_active: OnActiveSession,
     pub(crate) min_poll_interval: Duration,
     pub(crate) keep_final: Duration,
+    pub(crate) create_deadline: Duration,
     pub(crate) http: HttpSettings,
     pub(crate) cache: PollCache,
     pub(crate) metrics: Metrics,
+    pub(crate) unrecorded: Unrecorded,
+}
+
+/// Cancels done at Signicat while the database could not be written, to be recorded when it
+/// is back (the housekeeping task tries every few seconds). Kept in memory, at most
+/// [`Unrecorded::MAX`]; if the relay stops first they are lost, and said so in the log.
+#[derive(Default)]
+pub(crate) struct Unrecorded {
+    cancels: std::sync::Mutex<std::collections::VecDeque<UnrecordedCancel>>,
+}
+
+pub(crate) struct UnrecordedCancel {
+    session_id: String,
+    status: String,
+    is_final: bool,
+    event: AuditEvent,
+}
+
+impl UnrecordedCancel {
+    async fn record(&self, store: &dyn Store) -> Result<(), crate::store::StoreError> {
+        store
+            .record_cancel(
+                &self.session_id,
+                &self.status,
+                self.is_final,
+                self.event.clone(),
+            )
+            .await
+    }
+}
+
+impl Unrecorded {
+    const MAX: usize = 10_000;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<UnrecordedCancel>> {
+        self.cancels.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn keep(&self, cancel: UnrecordedCancel) {
+        let mut cancels = self.lock();
+        if cancels.len() >= Self::MAX
+            && let Some(dropped) = cancels.pop_front()
+        {
+            tracing::error!(session_id = %dropped.session_id, "too many unrecorded cancels; the oldest is dropped unrecorded");
+        }
+        cancels.push_back(cancel);
+    }
+
+    /// Records what it can, oldest first; stops at the first failure.
+    async fn record(&self, store: &dyn Store) {
+        loop {
+            let Some(cancel) = self.lock().pop_front() else {
+                return;
+            };
+            if cancel.record(store).await.is_err() {
+                self.lock().push_front(cancel);
+                return;
+            }
+            tracing::info!(session_id = %cancel.session_id, "a cancel made while the database was away is recorded");
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+impl Drop for Unrecorded {
+    fn drop(&mut self) {
+        let n = self.lock().len();
+        if n > 0 {
+            tracing::error!(
+                cancels = n,
+                "the relay stops with cancels it could not record"
+            );
+        }
+    }
 }
 
 impl std::fmt::Debug for Relay {
@@ -142,9 +228,10 @@ impl Relay {
     /// Starts a relay: marks creates a previous run left under way as interrupted, and starts
     /// the housekeeping task (cache sweep, agent key file reload).
     pub async fn start(config: RelayConfig) -> Result<Relay, crate::store::StoreError> {
+        let stale_after = stale_after_ms(config.create_deadline);
         let interrupted = config
             .store
-            .recover_interrupted(now_ms(), STALE_PENDING.as_millis() as i64)
+            .recover_interrupted(now_ms(), stale_after)
             .await?;
         if interrupted > 0 {
             tracing::warn!(
@@ -163,14 +250,16 @@ impl Relay {
                 on_active: config.on_active_session,
                 min_poll_interval: config.min_poll_interval,
                 keep_final: config.keep_final,
+                create_deadline: config.create_deadline,
                 http: config.http,
                 cache: PollCache::default(),
                 metrics: Metrics::new(),
+                unrecorded: Unrecorded::default(),
             }),
         };
         let weak = Arc::downgrade(&relay.inner);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            let mut tick = tokio::time::interval(HOUSEKEEPING);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
@@ -178,6 +267,17 @@ impl Relay {
                 inner.cache.sweep(inner.keep_final, now_ms());
                 if let Some(keys) = inner.auth.agent_keys() {
                     keys.reload_if_changed();
+                }
+                inner.unrecorded.record(&*inner.store).await;
+                let stale_after = stale_after_ms(inner.create_deadline);
+                match inner.store.expire_stale(now_ms(), stale_after).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(
+                        creates = n,
+                        "creates left under way by a relay that stopped; whether Signicat acted on them is unknown (audited as interrupted)"
+                    ),
+                    // The database is away: the next round tries again.
+                    Err(e) => tracing::debug!(error = %e, "stale creates not checked"),
                 }
             }
         });
@@ -277,7 +377,7 @@ impl Relay {
             per_nin: inner.limits.per_nin,
             per_agent: inner.limits.per_agent,
             on_active: inner.on_active,
-            stale_after_ms: STALE_PENDING.as_millis() as i64,
+            stale_after_ms: stale_after_ms(inner.create_deadline),
         };
         let reservation = inner.store.reserve_create(&intent).await.map_err(|e| {
             tracing::error!(error = %e, nin = %nin.masked, "create not recorded; nothing sent");
@@ -293,10 +393,12 @@ impl Relay {
             }
         };
 
-        // The guide's order: cancel the NIN's running session first, then create.
+        // The guide's order: cancel the NIN's running session first, then create; both within
+        // the create deadline.
+        let deadline = tokio::time::Instant::now() + inner.create_deadline;
         let mut replaced = None;
         if let Some(old) = replaces {
-            match self.upstream_cancel(&old.session_id).await {
+            match within(deadline, self.upstream_cancel(&old.session_id)).await {
                 Ok(session) => {
                     let status = session.status.as_str().to_owned();
                     self.remember(&old.session_id, &old.agent_id, &session);
@@ -320,7 +422,7 @@ impl Relay {
         }
 
         let started = Instant::now();
-        let created = inner.upstream.create_session(&allowed.request).await;
+        let created = within(deadline, inner.upstream.create_session(&allowed.request)).await;
         inner
             .metrics
             .upstream("create", created.is_ok(), started.elapsed());
@@ -462,12 +564,17 @@ impl Relay {
         let mut event = self.event(Action::Cancel, caller);
         event.session_id = Some(session_id.to_owned());
         event.status = Some(status.clone());
-        if let Err(e) = inner
-            .store
-            .record_cancel(session_id, &status, is_final, event)
-            .await
-        {
-            tracing::error!(error = %e, session_id, "a cancel could not be recorded");
+        let cancel = UnrecordedCancel {
+            session_id: session_id.to_owned(),
+            status: status.clone(),
+            is_final,
+            event,
+        };
+        if let Err(e) = cancel.record(&*inner.store).await {
+            // Stopping a push is never held back by the database: the cancel is done, and
+            // recorded once the database is back.
+            tracing::error!(error = %e, session_id, "a cancel could not be recorded yet; it is kept to be recorded later");
+            inner.unrecorded.keep(cancel);
         }
         if is_final && !already_ended {
             inner.metrics.outcome(&status);
@@ -588,6 +695,31 @@ impl Relay {
     pub fn cached_sessions(&self) -> usize {
         self.inner.cache.len()
     }
+
+    /// How many cancels wait to be recorded (made while the database could not be written).
+    pub fn unrecorded_cancels(&self) -> usize {
+        self.inner.unrecorded.len()
+    }
+}
+
+/// How long a create may stay `pending` before it counts as abandoned.
+fn stale_after_ms(create_deadline: Duration) -> i64 {
+    i64::try_from((create_deadline + RECORDING_MARGIN).as_millis()).unwrap_or(i64::MAX)
+}
+
+/// `work`, or a timeout once `deadline` has passed (what Signicat did with it is then unknown).
+async fn within<T>(
+    deadline: tokio::time::Instant,
+    work: impl Future<Output = safeconv::Result<T>>,
+) -> safeconv::Result<T> {
+    tokio::time::timeout_at(deadline, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(safeconv::Error::Transport {
+                kind: safeconv::TransportErrorKind::Timeout,
+                message: "the create deadline passed before Signicat answered".to_owned(),
+            })
+        })
 }
 
 fn refusal_problem(refusal: &Refusal, limits: &Limits) -> Problem {

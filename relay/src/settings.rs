@@ -14,7 +14,7 @@ use crate::audit::AuditKey;
 use crate::auth::{AgentKeys, Authenticator, JwtSettings, JwtVerifier};
 use crate::policy::{CreatePolicy, NBID_ATTRIBUTES};
 use crate::service::{HttpSettings, Limits, RelayConfig};
-use crate::store::{OnActiveSession, SqliteStore, Store, Window};
+use crate::store::{DatabaseOptions, OnActiveSession, SqlStore, Store, Window};
 use crate::upstream::UpstreamSettings;
 
 /// The default database: a SQLite file in the working directory.
@@ -42,7 +42,7 @@ pub struct FileConfig {
     pub listen: Option<String>,
     /// Address of `/healthz`, `/readyz`, `/metrics` (else served on `listen`).
     pub internal_listen: Option<String>,
-    /// `sqlite:///abs/path.db` or `sqlite://relative.db`.
+    /// `sqlite:///abs/path.db`, `sqlite://relative.db` or `postgres://…`.
     pub database_url: Option<String>,
     /// The audit key file.
     pub audit_key_file: Option<PathBuf>,
@@ -88,6 +88,25 @@ pub struct UpstreamFile {
     /// A file holding the client secret (never the secret itself in this file).
     pub client_secret_file: Option<PathBuf>,
     pub request_timeout_ms: Option<u64>,
+    /// The longest a create may take at Signicat, the core's retry included (default 60).
+    pub create_deadline_secs: Option<u64>,
+    /// Root certificates: `bundled` (default), `native`, `bundled-and-native`, `added-only`.
+    pub roots: Option<String>,
+    /// Extra CA files (PEM or DER), e.g. the bank's TLS-inspecting proxy's CA.
+    #[serde(default)]
+    pub ca_files: Vec<PathBuf>,
+    /// An explicit proxy, `http://host:port` (default: `HTTPS_PROXY` and `NO_PROXY`).
+    pub proxy: Option<String>,
+    /// The proxy's user name.
+    pub proxy_user: Option<String>,
+    /// A file holding the proxy's password (never the password itself in this file).
+    pub proxy_password_file: Option<PathBuf>,
+    /// The proxy password from `SAFECONV_PROXY_PASSWORD`, set by the binary; never read from
+    /// the file (`proxy_password_file` is).
+    #[serde(skip)]
+    pub proxy_password: Option<Secret>,
+    /// Hosts that bypass `proxy`, in `NO_PROXY` syntax.
+    pub no_proxy: Option<String>,
 }
 
 /// `[jwt]`
@@ -143,7 +162,10 @@ pub struct HttpFile {
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct DatabaseFile {
+    /// A locked, slow or unreachable database: 503 after this long (default 2000).
     pub busy_timeout_ms: Option<u64>,
+    /// PostgreSQL: connections per instance (default 10).
+    pub max_connections: Option<u32>,
 }
 
 impl FileConfig {
@@ -184,8 +206,16 @@ impl Settings {
             .or_else(|| url.strip_prefix("sqlite:"))
             .map(|rest| rest.split('?').next().unwrap_or(rest))
             .filter(|f| !f.is_empty())
-            .ok_or("set --audit-key-file (the default lives beside a SQLite database file)")?;
+            .ok_or(
+                "set --audit-key-file: every instance on a shared database uses the same audit key file \
+                 (the default lives beside a SQLite database file)",
+            )?;
         Ok(PathBuf::from(format!("{file}.audit-key")))
+    }
+
+    /// Whether the database is shared by several instances (PostgreSQL).
+    pub fn database_is_shared(&self) -> bool {
+        !self.database_url().starts_with("sqlite:")
     }
 
     /// The current audit key followed by earlier ones (for verification).
@@ -230,14 +260,7 @@ impl Settings {
     pub fn upstream(&self) -> Result<UpstreamSettings, String> {
         let up = &self.file.upstream;
         let secret = match (&up.client_secret_file, &self.client_secret_env) {
-            (Some(path), _) => Secret::new(
-                std::fs::read_to_string(path)
-                    .map_err(|e| {
-                        format!("cannot read the client secret file {}: {e}", path.display())
-                    })?
-                    .trim()
-                    .to_owned(),
-            ),
+            (Some(path), _) => read_secret(path, "client secret")?,
             (None, Some(secret)) => secret.clone(),
             (None, None) => {
                 return Err(
@@ -245,6 +268,19 @@ impl Settings {
                         .to_owned(),
                 );
             }
+        };
+        let request_timeout = Duration::from_millis(up.request_timeout_ms.unwrap_or(10_000));
+        let create_deadline = Duration::from_secs(up.create_deadline_secs.unwrap_or(60));
+        if create_deadline < request_timeout {
+            return Err(format!(
+                "upstream.create_deadline_secs ({} s) must be at least the request timeout ({} ms)",
+                create_deadline.as_secs(),
+                request_timeout.as_millis()
+            ));
+        }
+        let proxy_password = match (&up.proxy_password_file, &up.proxy_password) {
+            (Some(path), _) => Some(read_secret(path, "proxy password")?),
+            (None, password) => password.clone(),
         };
         Ok(UpstreamSettings {
             base_url: up
@@ -261,7 +297,23 @@ impl Settings {
                 .clone()
                 .ok_or("no Signicat client id: set SAFECONV_CLIENT_ID or --client-id")?,
             client_secret: secret,
-            request_timeout: Duration::from_millis(up.request_timeout_ms.unwrap_or(10_000)),
+            request_timeout,
+            create_deadline,
+            trust_roots: up
+                .roots
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| {
+                    "upstream.roots (--roots) must be bundled, native, bundled-and-native or added-only"
+                        .to_owned()
+                })?
+                .unwrap_or_default(),
+            ca_files: up.ca_files.clone(),
+            proxy_url: up.proxy.clone(),
+            proxy_username: up.proxy_user.clone(),
+            proxy_password,
+            no_proxy: up.no_proxy.clone(),
         })
     }
 
@@ -366,30 +418,69 @@ impl Settings {
         })
     }
 
-    fn busy_timeout(&self) -> Duration {
-        Duration::from_millis(self.file.database.busy_timeout_ms.unwrap_or(2_000))
+    /// How the store uses the database; `create` makes what is missing (file, schema).
+    pub fn database_options(&self, create: bool) -> DatabaseOptions {
+        let db = &self.file.database;
+        let defaults = DatabaseOptions::default();
+        DatabaseOptions {
+            busy_timeout: db
+                .busy_timeout_ms
+                .map_or(defaults.busy_timeout, Duration::from_millis),
+            max_connections: db.max_connections.unwrap_or(defaults.max_connections),
+            create,
+        }
     }
 
-    /// Opens the store (running migrations) with the current audit key.
-    pub async fn open_store(&self, create_key: bool) -> Result<(SqliteStore, AuditKey), String> {
+    /// Opens the store with the current audit key; `create` makes what is missing (the SQLite
+    /// file and its key file, the schema). A shared database never gets a key made up here:
+    /// every instance must use the same one.
+    pub async fn open_store(&self, create: bool) -> Result<(SqlStore, AuditKey), String> {
         let url = self.database_url();
-        if !url.starts_with("sqlite:") {
-            return Err(format!(
-                "unsupported database URL {:?}: this relay stores in SQLite (sqlite:///abs/path.db or sqlite://relative.db); PostgreSQL comes with the scale-out release",
-                redact_url(&url)
-            ));
-        }
         let key_path = self.audit_key_path()?;
-        let key = if create_key {
+        let key = if create && !self.database_is_shared() {
             AuditKey::read_or_create(&key_path)
         } else {
             AuditKey::read(&key_path)
         }
-        .map_err(|e| format!("audit key {}: {e}", key_path.display()))?;
-        let store = SqliteStore::open(&url, key.clone(), &self.instance(), self.busy_timeout())
-            .await
-            .map_err(|e| e.to_string())?;
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound && self.database_is_shared() {
+                " (make it once with `safeconv-relay new-audit-key FILE` and give every instance the same file)"
+            } else {
+                ""
+            };
+            format!("audit key {}: {e}{hint}", key_path.display())
+        })?;
+        let store = SqlStore::open(
+            &url,
+            key.clone(),
+            &self.instance(),
+            &self.database_options(create),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         Ok((store, key))
+    }
+
+    /// Refuses an audit key that did not seal the log's newest record (unless that key is
+    /// listed as a previous one): instances with different keys would hash NINs differently,
+    /// and one person's limits would not add up.
+    async fn check_audit_key(&self, store: &SqlStore, key: &AuditKey) -> Result<(), String> {
+        let read = |e: crate::store::StoreError| e.to_string();
+        let Some((seq, _)) = store.audit_head().await.map_err(read)? else {
+            return Ok(());
+        };
+        let newest = store.audit_page(seq - 1, None, 1).await.map_err(read)?;
+        let Some(sealed_with) = newest.first().map(|r| r.key_id.as_str()) else {
+            return Ok(());
+        };
+        if sealed_with == key.id() || self.audit_keys()?.iter().any(|k| k.id() == sealed_with) {
+            return Ok(());
+        }
+        Err(format!(
+            "the audit log's newest record was sealed with audit key {sealed_with}, but this instance's key is {}: \
+             every instance must use the same audit key file (after a rotation, list the old one in previous_audit_key_files)",
+            key.id()
+        ))
     }
 
     /// Everything a relay needs, checked; opens the database.
@@ -403,6 +494,10 @@ impl Settings {
         let limits = self.limits()?;
         let http = self.http()?;
         let (store, audit_key) = self.open_store(true).await?;
+        if let Err(e) = self.check_audit_key(&store, &audit_key).await {
+            store.close().await;
+            return Err(e);
+        }
         let p = &self.file.policy;
         Ok(RelayConfig {
             upstream,
@@ -414,6 +509,7 @@ impl Settings {
             on_active_session: p.on_active_session.unwrap_or_default(),
             min_poll_interval: Duration::from_millis(p.min_poll_interval_ms.unwrap_or(1_000)),
             keep_final: Duration::from_secs(p.keep_final_secs.unwrap_or(600)),
+            create_deadline: upstream_settings.create_deadline,
             http,
         })
     }
@@ -449,7 +545,7 @@ impl Settings {
     /// Checks everything that can be checked without serving; returns a summary (no secrets).
     pub async fn check(&self) -> Result<Vec<String>, String> {
         let upstream = self.upstream()?;
-        upstream.client().map_err(|e| format!("upstream: {e}"))?;
+        let client = upstream.client().map_err(|e| format!("upstream: {e}"))?;
         let auth = self.authenticator(&upstream)?;
         let policy = self.policy()?;
         let limits = self.limits()?;
@@ -466,6 +562,26 @@ impl Settings {
             format!(
                 "upstream: {} account {} client {} (secret: set)",
                 upstream.base_url, upstream.account_id, upstream.client_id
+            ),
+            format!(
+                "upstream trust: {} roots, {} added CA certificate(s); proxy: {}",
+                client.config().trust_roots(),
+                client.config().added_ca_count(),
+                match client.config().proxy_url() {
+                    Some(url) => format!(
+                        "{url}{}{}",
+                        if upstream.proxy_password.is_some() {
+                            " (password: set)"
+                        } else {
+                            ""
+                        },
+                        client
+                            .config()
+                            .no_proxy()
+                            .map_or_else(String::new, |hosts| format!(", not for {hosts}"))
+                    ),
+                    None => "the system's (HTTPS_PROXY, NO_PROXY)".to_owned(),
+                }
             ),
         ];
         if let Some(keys) = auth.agent_keys() {
@@ -500,6 +616,13 @@ impl Settings {
         ));
         Ok(lines)
     }
+}
+
+/// A secret from a file (surrounding whitespace trimmed).
+fn read_secret(path: &Path, what: &str) -> Result<Secret, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the {what} file {}: {e}", path.display()))?;
+    Ok(Secret::new(text.trim().to_owned()))
 }
 
 fn parse_address(value: &str, name: &str) -> Result<SocketAddr, String> {

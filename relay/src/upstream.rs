@@ -3,10 +3,11 @@
 //! status passes through with its code and `traceId`; a failure to reach Signicat is a 502 or
 //! 504, never a 401 that would make the agent's client think its own credential was refused).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use safeconv::{Error, Secret, TransportErrorKind};
+use safeconv::{Error, Secret, TransportErrorKind, TrustRoots};
 
 use crate::problem::Problem;
 
@@ -25,21 +26,43 @@ pub struct UpstreamSettings {
     pub client_secret: Secret,
     /// Timeout of each request to Signicat.
     pub request_timeout: Duration,
+    /// The longest a create may take, the core's retry included: past it the relay stops
+    /// waiting and audits the create as one that may exist.
+    pub create_deadline: Duration,
+    /// Which root certificates HTTPS to Signicat trusts (`--roots`).
+    pub trust_roots: TrustRoots,
+    /// Extra CAs to trust, e.g. a bank's TLS-inspecting proxy (`--ca-file`).
+    pub ca_files: Vec<PathBuf>,
+    /// An explicit proxy (`--proxy`); without it the system's `HTTPS_PROXY` and `NO_PROXY`.
+    pub proxy_url: Option<String>,
+    /// The proxy's user name (`--proxy-user`).
+    pub proxy_username: Option<String>,
+    /// The proxy's password (`SAFECONV_PROXY_PASSWORD` or a file). `Debug` masks it.
+    pub proxy_password: Option<Secret>,
+    /// Hosts that bypass the explicit proxy (`--no-proxy`, `NO_PROXY` syntax).
+    pub no_proxy: Option<String>,
 }
 
 impl UpstreamSettings {
-    /// The core client for these settings.
+    /// The core client for these settings (the core checks each of them).
     pub fn client(&self) -> Result<safeconv::Client, Error> {
-        let mut builder = safeconv::Client::builder()
-            .base_url(&self.base_url)
-            .account_id(&self.account_id)
-            .client_credentials(&self.client_id, self.client_secret.expose())
-            .request_timeout(self.request_timeout)
-            .user_agent(concat!("safeconv-relay/", env!("CARGO_PKG_VERSION")));
-        if let Some(token_url) = &self.token_url {
-            builder = builder.token_url(token_url);
+        safeconv::ClientOptions {
+            account_id: self.account_id.clone(),
+            base_url: Some(self.base_url.clone()),
+            token_url: self.token_url.clone(),
+            client_id: Some(self.client_id.clone()),
+            client_secret: Some(self.client_secret.clone()),
+            request_timeout: Some(self.request_timeout),
+            user_agent: Some(concat!("safeconv-relay/", env!("CARGO_PKG_VERSION")).to_owned()),
+            trust_roots: self.trust_roots,
+            ca_files: self.ca_files.clone(),
+            proxy_url: self.proxy_url.clone(),
+            proxy_username: self.proxy_username.clone(),
+            proxy_password: self.proxy_password.clone(),
+            no_proxy: self.no_proxy.clone(),
+            ..safeconv::ClientOptions::default()
         }
-        builder.build()
+        .build(None)
     }
 }
 

@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::time::Duration;
 
-use common::{Harness, Options, http, nin, relay_binary, sdk_body};
+use common::{Harness, Options, RelayProcess, http, nin, relay_binary, sdk_body};
 use reqwest::StatusCode;
 use safeconv_emulator::{Emulator, EmulatorConfig, Endpoint, Fault};
 use serde_json::Value;
@@ -173,81 +172,6 @@ async fn a_database_that_cannot_be_written_gives_503_and_sends_nothing() {
         "create + created, nothing else"
     );
     h.assert_chain_intact();
-}
-
-/// The relay binary, started on a random port; reads its one stdout line, and collects
-/// anything else it writes to stdout (there must be nothing).
-struct RelayProcess {
-    child: Child,
-    url: String,
-    rest: std::thread::JoinHandle<String>,
-}
-
-impl RelayProcess {
-    fn start(dir: &std::path::Path, emulator: &Emulator) -> RelayProcess {
-        let database_url = format!("sqlite://{}", dir.join("relay.db").display());
-        RelayProcess::start_on(dir, emulator, &database_url)
-    }
-
-    fn start_on(dir: &std::path::Path, emulator: &Emulator, database_url: &str) -> RelayProcess {
-        let config = emulator.config();
-        let mut child = Command::new(relay_binary())
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--agent-keys",
-                dir.join("agents.keys").to_str().unwrap(),
-                "--database-url",
-                database_url,
-            ])
-            .current_dir(dir)
-            .env("SAFECONV_BASE_URL", emulator.url())
-            .env("SAFECONV_ACCOUNT_ID", &config.account_id)
-            .env("SAFECONV_CLIENT_ID", &config.client_id)
-            .env("SAFECONV_CLIENT_SECRET", &config.client_secret)
-            .env_remove("SAFECONV_RELAY_CONFIG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("safeconv-relay starts");
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        reader.read_line(&mut first).expect("a first line");
-        let url = first
-            .trim_end()
-            .strip_prefix("SAFECONV_RELAY_URL=")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"));
-        let rest = std::thread::spawn(move || {
-            let mut rest = String::new();
-            let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
-            rest
-        });
-        // Drain stderr (the JSON logs) so the relay never blocks on a full pipe.
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || for _ in BufReader::new(stderr).lines() {});
-        RelayProcess { child, url, rest }
-    }
-
-    /// SIGTERM; the exit code once it stopped.
-    fn terminate(mut self) -> Option<i32> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let code = self.child.wait().unwrap().code();
-        assert_eq!(self.rest.join().unwrap(), "");
-        code
-    }
-
-    /// SIGKILL; returns what it wrote to stdout after the first line.
-    fn kill(mut self) -> String {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        self.rest.join().unwrap()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -345,12 +345,7 @@ async fn fifty_concurrent_creates_for_one_nin_leave_exactly_one_active() {
     assert_eq!(counters.create_requests as usize, created.len());
     let active: Vec<_> = created
         .iter()
-        .filter(|id| {
-            // Running (not yet final): the caller may have opened the request already when the
-            // machine is slow.
-            let status = h.emulator.session(id).unwrap().status;
-            status == "CREATED" || status == "WAITING_FOR_USER"
-        })
+        .filter(|id| common::running_at(&h.emulator, id))
         .collect();
     assert_eq!(active.len(), 1, "exactly one active session at Signicat");
     let metrics = h.metrics().await;

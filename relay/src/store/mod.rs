@@ -6,21 +6,26 @@
 //! keep them too:
 //! - one active session per NIN: a unique index on the NIN's keyed hash over the rows whose
 //!   state is `pending` or `active` (`sessions_one_active_per_nin`);
-//! - rate windows: counted from the session rows inside the same transaction that adds the row;
+//! - rate windows: counted from the session rows inside the same transaction that adds the row,
+//!   which holds the NIN's and the agent's lock (PostgreSQL: advisory locks; SQLite: the
+//!   database's write lock);
 //! - the audit chain: each append reads and moves the chain's head row inside the transaction
-//!   that makes the change it records, and `audit_log.prev_hash` is unique, so two writers can
-//!   never link to the same record.
+//!   that makes the change it records (PostgreSQL: `SELECT … FOR UPDATE`), and
+//!   `audit_log.prev_hash` is unique, so two writers can never link to the same record.
 //!
-//! The SQLite store ([`SqliteStore`]) is the embedded default; the schema and queries are
-//! portable SQL so that a PostgreSQL store is a second implementation of [`Store`].
+//! [`SqlStore`] implements [`Store`] on SQLite (the embedded default, one instance per file)
+//! and on PostgreSQL (several instances), with the rules written once as SQL both run.
 
+mod postgres;
+mod rules;
+mod sql;
 mod sqlite;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use sqlite::SqliteStore;
+pub use sql::{DatabaseOptions, SqlStore};
 
 use crate::audit::{AuditEvent, AuditRecord, NinTag};
 
@@ -242,10 +247,16 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Appends one audit record on its own (refusals outside a create, ownership refusals).
     fn append_audit(&self, event: AuditEvent) -> StoreFuture<'_, ()>;
 
-    /// Marks creates left `pending` by a relay that stopped as interrupted (audited). SQLite,
-    /// used by one instance, takes every pending create as interrupted at start-up; a shared
-    /// database only those older than `stale_after_ms`.
+    /// At start-up: marks creates left `pending` by a relay that stopped as interrupted
+    /// (audited). SQLite, used by one instance, takes every pending create as interrupted; a
+    /// shared database only those older than `stale_after_ms`, as [`Store::expire_stale`].
     fn recover_interrupted(&self, now_ms: i64, stale_after_ms: i64) -> StoreFuture<'_, u64>;
+
+    /// Now and then, on every instance: creates `pending` for longer than `stale_after_ms` (no
+    /// create takes that long) are marked interrupted and audited, and sessions left
+    /// `replacing` that long stop counting as active: the work of a relay that stopped mid-way.
+    /// Each is recorded once, whichever instance finds it.
+    fn expire_stale(&self, now_ms: i64, stale_after_ms: i64) -> StoreFuture<'_, u64>;
 
     /// How many sessions are active and not past `expiresAt`.
     fn active_sessions(&self, now_ms: i64) -> StoreFuture<'_, u64>;

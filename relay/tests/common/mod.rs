@@ -3,9 +3,12 @@
 //! to call it, read its audit log and run the binary. Loopback only.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -140,27 +143,33 @@ impl Harness {
     }
 
     pub async fn with(options: Options) -> Harness {
+        Harness::configured(options, |_, _| {}).await
+    }
+
+    /// With the settings changed by `configure` before the relay starts.
+    pub async fn configured(
+        options: Options,
+        configure: impl FnOnce(&Emulator, &mut Settings),
+    ) -> Harness {
         let emulator = Emulator::start(options.emulator.clone())
             .await
             .expect("emulator");
         let dir = TempDir::new();
-        let mut keys = HashMap::new();
-        let mut key_file = String::from("# test agents\n");
-        for agent in AGENTS {
-            let key = safeconv_relay::auth::new_agent_key();
-            key_file.push_str(&format!(
-                "{agent} {}\n",
-                safeconv_relay::auth::hash_agent_key(&key).unwrap()
-            ));
-            keys.insert(agent, key);
-        }
-        std::fs::write(dir.0.join("agents.keys"), key_file).unwrap();
+        let keys = write_agent_keys(&dir.0);
         let jwks = if options.jwt {
             Some(JwksServer::start().await)
         } else {
             None
         };
-        let settings = settings_for(&dir.0, &emulator, &options, jwks.as_ref());
+        let mut settings = settings_for(&dir.0, &emulator, &options, jwks.as_ref());
+        if let Some(server) = postgres::shared_server() {
+            // The same tests on PostgreSQL (scripts/test-relay.sh runs them so too).
+            settings.file.database_url = Some(postgres::new_database(&server).await);
+            let key = dir.0.join("audit.key");
+            safeconv_relay::AuditKey::create(&key).unwrap();
+            settings.file.audit_key_file = Some(key);
+        }
+        configure(&emulator, &mut settings);
         let relay = Relay::start(settings.relay_config().await.expect("relay config"))
             .await
             .expect("relay starts");
@@ -242,7 +251,7 @@ impl Harness {
 
     /// The audit log as `audit export` prints it (through the binary).
     pub fn audit(&self) -> Vec<Value> {
-        let out = self.run(&["audit", "export", "--database-url", &self.database_url()]);
+        let out = self.run_on_database(&["audit", "export"]);
         assert!(
             out.status.success(),
             "audit export: {}",
@@ -257,7 +266,7 @@ impl Harness {
 
     /// `safeconv-relay audit verify`: (exit code, stdout, stderr).
     pub fn verify(&self) -> (i32, String, String) {
-        let out = self.run(&["audit", "verify", "--database-url", &self.database_url()]);
+        let out = self.run_on_database(&["audit", "verify"]);
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -269,6 +278,20 @@ impl Harness {
         let (code, stdout, stderr) = self.verify();
         assert_eq!(code, 0, "audit verify: {stdout} {stderr}");
         assert!(stdout.starts_with("audit log intact"), "{stdout}");
+    }
+
+    /// `safeconv-relay ARGS --database-url … --audit-key-file …` for this relay's database.
+    pub fn run_on_database(&self, args: &[&str]) -> Output {
+        let key = self.settings.audit_key_path().unwrap();
+        let mut all = args.to_vec();
+        let url = self.database_url();
+        all.extend([
+            "--database-url",
+            &url,
+            "--audit-key-file",
+            key.to_str().unwrap(),
+        ]);
+        self.run(&all)
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -301,6 +324,29 @@ impl Harness {
             server.shutdown().await;
         }
     }
+}
+
+/// A key for each of [`AGENTS`], their hashes in `dir/agents.keys`.
+pub fn write_agent_keys(dir: &Path) -> HashMap<&'static str, String> {
+    let mut keys = HashMap::new();
+    let mut key_file = String::from("# test agents\n");
+    for agent in AGENTS {
+        let key = safeconv_relay::auth::new_agent_key();
+        key_file.push_str(&format!(
+            "{agent} {}\n",
+            safeconv_relay::auth::hash_agent_key(&key).unwrap()
+        ));
+        keys.insert(agent, key);
+    }
+    std::fs::write(dir.join("agents.keys"), key_file).unwrap();
+    keys
+}
+
+/// Whether the emulator's session `id` is still running (created, or waiting for the caller:
+/// the emulator moves it on by itself after a while).
+pub fn running_at(emulator: &Emulator, id: &str) -> bool {
+    let status = emulator.session(id).expect("the emulator has it").status;
+    !safeconv::Status::from(status.as_str()).is_final()
 }
 
 /// The create body the SDK sends for a Safe Conversation.
@@ -539,4 +585,133 @@ pub async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> boo
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     check()
+}
+
+/// The relay binary, started on a random port; reads its one stdout line, and collects
+/// anything else it writes to stdout (there must be nothing) and its log lines (stderr).
+pub struct RelayProcess {
+    child: Child,
+    pub url: String,
+    rest: Option<std::thread::JoinHandle<String>>,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl RelayProcess {
+    /// On the SQLite file `relay.db` in `dir`.
+    pub fn start(dir: &Path, emulator: &Emulator) -> RelayProcess {
+        let database_url = format!("sqlite://{}", dir.join("relay.db").display());
+        RelayProcess::start_on(dir, emulator, &database_url)
+    }
+
+    pub fn start_on(dir: &Path, emulator: &Emulator, database_url: &str) -> RelayProcess {
+        RelayProcess::spawn(dir, emulator, &["--database-url", database_url], &[])
+            .unwrap_or_else(|e| panic!("safeconv-relay did not start: {e}"))
+    }
+
+    /// With `args` after `--listen 127.0.0.1:0 --agent-keys DIR/agents.keys`, the emulator's
+    /// Signicat settings in the environment, and `env` on top; the exit code and log if it
+    /// stops before it listens.
+    pub fn spawn(
+        dir: &Path,
+        emulator: &Emulator,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<RelayProcess, String> {
+        let config = emulator.config();
+        let mut command = Command::new(relay_binary());
+        command
+            .args(["--listen", "127.0.0.1:0", "--agent-keys"])
+            .arg(dir.join("agents.keys"))
+            .args(args)
+            .current_dir(dir)
+            .env("SAFECONV_BASE_URL", emulator.url())
+            .env("SAFECONV_ACCOUNT_ID", &config.account_id)
+            .env("SAFECONV_CLIENT_ID", &config.client_id)
+            .env("SAFECONV_CLIENT_SECRET", &config.client_secret)
+            .env_remove("SAFECONV_RELAY_CONFIG")
+            .env_remove("SAFECONV_RELAY_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("safeconv-relay runs");
+        // Drain stderr (the JSON logs) so the relay never blocks on a full pipe.
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        reader.read_line(&mut first).expect("stdout readable");
+        let Some(url) = first.trim_end().strip_prefix("SAFECONV_RELAY_URL=") else {
+            let status = child.wait().unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            let logs = logs.lock().unwrap().join("\n");
+            return Err(format!("{status}, first line {first:?}, stderr:\n{logs}"));
+        };
+        let url = url.to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"));
+        let rest = std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+            rest
+        });
+        Ok(RelayProcess {
+            child,
+            url,
+            rest: Some(rest),
+            logs,
+        })
+    }
+
+    /// Its log lines (stderr) so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+
+    /// SIGTERM; the exit code once it stopped.
+    pub fn terminate(mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let code = self.child.wait().unwrap().code();
+        assert_eq!(self.stdout_rest(), "");
+        code
+    }
+
+    /// SIGKILL; returns what it wrote to stdout after the first line.
+    pub fn kill(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.stdout_rest()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stdout_rest(&mut self) -> String {
+        self.rest
+            .take()
+            .map(|t| t.join().unwrap())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        // A test that failed midway must not leave its relays running.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }

@@ -388,8 +388,7 @@ mod tests {
     fn client() -> Arc<SafeconvClient> {
         // Loopback and a port nothing listens on: a request that went out would fail with
         // `Transport`, not `Cancelled`.
-        SafeconvClient::new(client_config())
-        .unwrap()
+        SafeconvClient::new(client_config()).unwrap()
     }
 
     #[test]

@@ -441,6 +441,7 @@ async fn records_removed_any_other_way_are_still_named() {
         "DELETE FROM audit_log WHERE seq = 16",
         "DELETE FROM audit_log",
         "UPDATE audit_log SET reason = 'x' WHERE seq = 17",
+        "DELETE FROM audit_head",
     ] {
         let error = conn.execute(edit).await.unwrap_err();
         assert!(error.contains("append-only"), "{edit}: {error}");

@@ -19,3 +19,8 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: records are removed only by
 
 -- `audit verify` starts from the newest `pruned` record: found without reading the whole log.
 CREATE INDEX audit_log_pruned ON audit_log (seq) WHERE action = 'pruned';
+
+-- The chain's head row cannot be removed either (as on PostgreSQL): every append moves it,
+-- and `audit verify` compares the log's end with it.
+CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
+BEGIN SELECT RAISE(ABORT, 'audit_head is append-only'); END;

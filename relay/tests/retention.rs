@@ -612,7 +612,13 @@ async fn a_prune_while_the_relay_serves_leaves_one_chain() {
         }
         answers
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Two prunes at once, once the relay is creating.
+    let creating = common::eventually(Duration::from_secs(20), || {
+        h.audit().iter().any(|r| {
+            r["action"] == "created" && !r["sessionId"].as_str().unwrap().starts_with("old-")
+        })
+    });
+    assert!(creating.await);
     let prunes: Vec<_> = (0..2)
         .map(|_| {
             let key = h.settings.audit_key_path().unwrap();

@@ -3,7 +3,7 @@
 # integration tests that run the relay in-process and as the `safeconv-relay` binary against the
 # emulator, with a test JWKS server, all on loopback. Then PostgreSQL, a real server: the
 # multi-instance tests (tests/postgres.rs) each start a throwaway cluster of their own, and the
-# in-process session, policy and security tests run once more with a PostgreSQL database
+# in-process session, policy, security and retention tests run once more with a PostgreSQL database
 # instead of SQLite, on a cluster this script starts in a temp dir and stops through its pid
 # file. scripts/test-rust.sh leaves the relay's tests to this script, so they run once per
 # scripts/test-all.sh.
@@ -58,6 +58,6 @@ for _ in 1 2 3 4 5; do
 done
 [ -n "$started" ] || { cat "$PG_DIR/server.log" >&2; exit 1; }
 
-log "cargo test (relay sessions, policy and security, on PostgreSQL 127.0.0.1:$PG_PORT)"
+log "cargo test (relay sessions, policy, security and retention, on PostgreSQL 127.0.0.1:$PG_PORT)"
 SAFECONV_RELAY_TEST_POSTGRES="postgres://postgres@127.0.0.1:$PG_PORT" \
-  cargo test -p safeconv-relay --test sessions --test policy_and_limits --test security
+  cargo test -p safeconv-relay --test sessions --test policy_and_limits --test security --test retention

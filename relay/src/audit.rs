@@ -5,6 +5,12 @@
 //! someone with write access to the database but not the key cannot forge a consistent chain.
 //! NINs appear only as a keyed hash (so one person's sessions can be correlated without storing
 //! the number, and the small NIN space cannot be brute-forced without the key) and masked.
+//!
+//! Retention: `audit prune` removes the oldest records (a prefix of the chain) and appends a
+//! `pruned` record, sealed like any other, that names the first record kept and the hash it
+//! links to ([`PruneAnchor`]). [`ChainVerifier`] starts from the newest such anchor, so a chain
+//! shortened by a prune verifies, while records removed any other way (a prefix no anchor
+//! vouches for, or any record after the anchor's start) are still named.
 
 use std::fmt;
 use std::io;
@@ -12,7 +18,7 @@ use std::path::Path;
 
 use ring::hmac;
 use safeconv::{Nin, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::keys;
 
@@ -151,6 +157,8 @@ pub enum Action {
     Refused,
     /// A create that was under way when the relay stopped; whether Signicat acted is unknown.
     Interrupted,
+    /// `audit prune` removed the oldest records; `reason` holds the [`PruneAnchor`].
+    Pruned,
 }
 
 impl Action {
@@ -164,6 +172,7 @@ impl Action {
             Action::Outcome => "outcome",
             Action::Refused => "refused",
             Action::Interrupted => "interrupted",
+            Action::Pruned => "pruned",
         }
     }
 }
@@ -206,7 +215,7 @@ impl AuditEvent {
 }
 
 /// One stored record, as `audit export` prints it (one JSON object per line).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditRecord {
     /// 1, 2, 3, … with no gaps.
@@ -218,7 +227,8 @@ pub struct AuditRecord {
     pub at_ms: i64,
     /// The relay instance that wrote it.
     pub instance: String,
-    /// `create`, `created`, `create_failed`, `cancel`, `outcome`, `refused`, `interrupted`.
+    /// `create`, `created`, `create_failed`, `cancel`, `outcome`, `refused`, `interrupted`,
+    /// `pruned`.
     pub action: String,
     /// The agent.
     pub agent_id: Option<String>,
@@ -272,6 +282,24 @@ impl AuditRecord {
         record
     }
 
+    /// A record as `audit export` printed it (one line); `at` gives back `at_ms`.
+    ///
+    /// ```
+    /// let line = r#"{"seq":1,"at":"2026-06-29T11:08:34.9490000Z","instance":"relay-1","action":"refused","agentId":"alice","clientAddr":null,"sessionId":null,"ninHash":null,"ninMasked":null,"status":"404","reason":"not_owner","keyId":"k","prevHash":"00","hash":"ff"}"#;
+    /// let record = safeconv_relay::AuditRecord::from_export_line(line).unwrap();
+    /// assert_eq!(record.at_ms, 1_782_731_314_949);
+    /// ```
+    pub fn from_export_line(line: &str) -> Result<AuditRecord, String> {
+        let mut record: AuditRecord =
+            serde_json::from_str(line).map_err(|e| format!("not an audit record: {e}"))?;
+        record.at_ms = record
+            .at
+            .parse::<Timestamp>()
+            .map_err(|e| format!("`at`: {e}"))?
+            .unix_millis();
+        Ok(record)
+    }
+
     /// The bytes the hash covers: every field but `hash`, in a fixed order, as a JSON array.
     fn canonical(&self) -> Vec<u8> {
         serde_json::to_vec(&(
@@ -293,6 +321,53 @@ impl AuditRecord {
     }
 }
 
+/// What a `pruned` record says, as JSON in its `reason`: which records `audit prune` removed
+/// and where the chain that remains starts. Sealed with the record, so it cannot be forged or
+/// edited without the audit key.
+///
+/// ```
+/// use safeconv_relay::audit::PruneAnchor;
+/// let anchor = PruneAnchor {
+///     before: "2021-07-01T00:00:00.0000000Z".into(),
+///     first_seq: 151,
+///     first_prev_hash: "ab".repeat(32),
+///     records: 150,
+///     sessions: 42,
+///     by: Some("ops".into()),
+/// };
+/// assert_eq!(PruneAnchor::parse(&anchor.to_reason()), Ok(anchor));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PruneAnchor {
+    /// The cut-off (RFC 3339): records older than this were removed, up to the first younger.
+    pub before: String,
+    /// The first record kept: the chain now starts here.
+    pub first_seq: i64,
+    /// The hash `first_seq` links to: that of the last record removed ([`GENESIS_HASH`] if
+    /// none ever was).
+    pub first_prev_hash: String,
+    /// How many audit records this prune removed.
+    pub records: u64,
+    /// How many sessions rows (ended before the cut-off) it removed.
+    pub sessions: u64,
+    /// Who ran it, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+impl PruneAnchor {
+    /// The `reason` of the `pruned` record.
+    pub fn to_reason(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a `pruned` record's `reason`.
+    pub fn parse(reason: &str) -> Result<PruneAnchor, String> {
+        serde_json::from_str(reason).map_err(|e| format!("not a prune anchor: {e}"))
+    }
+}
+
 /// The first record that does not verify, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainBreak {
@@ -308,59 +383,183 @@ impl fmt::Display for ChainBreak {
     }
 }
 
+/// The newest prune, as [`ChainReport`] tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastPrune {
+    /// The `pruned` record's sequence number.
+    pub seq: i64,
+    /// When it ran (RFC 3339).
+    pub at: String,
+    /// What it says.
+    pub anchor: PruneAnchor,
+}
+
+/// What an intact chain holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainReport {
+    /// How many records were checked.
+    pub records: u64,
+    /// The first record's sequence number (0 if none).
+    pub first_seq: i64,
+    /// The last record's sequence number (0 if none).
+    pub last_seq: i64,
+    /// The hash the first record links to ([`GENESIS_HASH`] for an unpruned log).
+    pub first_prev_hash: String,
+    /// The last record's hash.
+    pub last_hash: String,
+    /// The newest prune the chain starts from, if records were ever pruned.
+    pub last_prune: Option<LastPrune>,
+}
+
+impl fmt::Display for ChainReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} records", self.records)?;
+        if self.records > 0 {
+            write!(f, " ({}\u{2013}{})", self.first_seq, self.last_seq)?;
+        }
+        if let Some(prune) = &self.last_prune {
+            write!(
+                f,
+                "; {} earlier records pruned: the last prune (record {}, {}{}) removed {} records \
+                 older than {} and {} ended sessions",
+                prune.anchor.first_seq - 1,
+                prune.seq,
+                prune.at,
+                prune
+                    .anchor
+                    .by
+                    .as_deref()
+                    .map_or_else(String::new, |by| format!(", by {by}")),
+                prune.anchor.records,
+                prune.anchor.before,
+                prune.anchor.sessions,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a [`ChainVerifier`] expects the chain to start.
+enum Start {
+    /// Record 1, linking to [`GENESIS_HASH`].
+    Genesis,
+    /// Where the newest prune says.
+    Anchor(LastPrune),
+    /// Wherever the first record is (an export, which may begin anywhere).
+    FirstRecord,
+}
+
 /// Checks records in order, page by page; [`ChainVerifier::finish`] compares the end of the
 /// chain with the head the store keeps (so that deleting the newest records is seen too).
 pub struct ChainVerifier<'a> {
     keys: &'a [AuditKey],
+    start: Start,
     next_seq: i64,
     prev_hash: String,
+    first: Option<(i64, String)>,
     checked: u64,
 }
 
 impl<'a> ChainVerifier<'a> {
-    /// Verifies with these keys (the current one, and earlier ones after a rotation).
+    /// Verifies a whole log, from record 1, with these keys (the current one, and earlier ones
+    /// after a rotation).
     pub fn new(keys: &'a [AuditKey]) -> Self {
         ChainVerifier {
             keys,
+            start: Start::Genesis,
             next_seq: 1,
             prev_hash: GENESIS_HASH.to_owned(),
+            first: None,
             checked: 0,
+        }
+    }
+
+    /// Verifies a log whose newest `pruned` record is `latest_prune` (none: the whole log):
+    /// it must start where that record says. The record itself is checked first (seal and
+    /// content), since it decides where the chain may start.
+    pub fn starting_from(
+        keys: &'a [AuditKey],
+        latest_prune: Option<&AuditRecord>,
+    ) -> Result<Self, ChainBreak> {
+        let mut verifier = ChainVerifier::new(keys);
+        let Some(record) = latest_prune else {
+            return Ok(verifier);
+        };
+        let fail = |reason: String| ChainBreak {
+            seq: record.seq,
+            reason,
+        };
+        verifier.check_seal(record)?;
+        let anchor = record
+            .reason
+            .as_deref()
+            .ok_or_else(|| "a prune record without its anchor".to_owned())
+            .and_then(PruneAnchor::parse)
+            .map_err(fail)?;
+        if record.action != Action::Pruned.as_str()
+            || anchor.first_seq < 1
+            || anchor.first_seq > record.seq
+        {
+            return Err(fail(format!(
+                "a prune record that names record {} as the first kept",
+                anchor.first_seq
+            )));
+        }
+        verifier.next_seq = anchor.first_seq;
+        verifier.prev_hash = anchor.first_prev_hash.clone();
+        verifier.start = Start::Anchor(LastPrune {
+            seq: record.seq,
+            at: record.at.clone(),
+            anchor,
+        });
+        Ok(verifier)
+    }
+
+    /// Verifies an export, which may start at any record: the first one's place (its `seq`
+    /// and `prevHash`) is taken as given and reported, everything after it is checked.
+    pub fn for_export(keys: &'a [AuditKey]) -> Self {
+        ChainVerifier {
+            start: Start::FirstRecord,
+            ..ChainVerifier::new(keys)
         }
     }
 
     /// Checks the next record.
     pub fn check(&mut self, record: &AuditRecord) -> Result<(), ChainBreak> {
         let fail = |seq, reason: String| Err(ChainBreak { seq, reason });
+        if self.first.is_none() && matches!(self.start, Start::FirstRecord) {
+            self.next_seq = record.seq;
+            self.prev_hash = record.prev_hash.clone();
+        }
         if record.seq != self.next_seq {
-            return fail(
-                self.next_seq,
-                format!(
-                    "missing (the next record found is {}): records were deleted",
-                    record.seq
-                ),
-            );
+            if self.first.is_some() {
+                return fail(
+                    self.next_seq,
+                    format!(
+                        "missing (the next record found is {}): records were deleted",
+                        record.seq
+                    ),
+                );
+            }
+            return Err(self.bad_start(record));
         }
         if record.prev_hash != self.prev_hash {
             return fail(
                 record.seq,
-                "does not link to the record before it (a record was changed, removed or inserted)"
-                    .to_owned(),
+                if self.first.is_none() && !matches!(self.start, Start::Genesis) {
+                    "does not link to the record the last prune removed before it (records were \
+                     removed or replaced since)"
+                        .to_owned()
+                } else {
+                    "does not link to the record before it (a record was changed, removed or \
+                     inserted)"
+                        .to_owned()
+                },
             );
         }
-        let Some(key) = self.keys.iter().find(|k| k.id() == record.key_id) else {
-            return fail(
-                record.seq,
-                format!(
-                    "sealed with audit key {} which was not given",
-                    record.key_id
-                ),
-            );
-        };
-        if !keys::constant_time_eq(&key.seal(record), &record.hash) {
-            return fail(
-                record.seq,
-                "its content does not match its hash (the record was edited)".to_owned(),
-            );
+        self.check_seal(record)?;
+        if self.first.is_none() {
+            self.first = Some((record.seq, record.prev_hash.clone()));
         }
         self.next_seq += 1;
         self.prev_hash = record.hash.clone();
@@ -368,11 +567,68 @@ impl<'a> ChainVerifier<'a> {
         Ok(())
     }
 
-    /// Compares the last record checked with the store's head `(seq, hash)`; returns how many
-    /// records were checked.
-    pub fn finish(self, head: Option<(i64, String)>) -> Result<u64, ChainBreak> {
+    fn check_seal(&self, record: &AuditRecord) -> Result<(), ChainBreak> {
+        let fail = |reason: String| {
+            Err(ChainBreak {
+                seq: record.seq,
+                reason,
+            })
+        };
+        let Some(key) = self.keys.iter().find(|k| k.id() == record.key_id) else {
+            return fail(format!(
+                "sealed with audit key {} which was not given",
+                record.key_id
+            ));
+        };
+        if !keys::constant_time_eq(&key.seal(record), &record.hash) {
+            return fail("its content does not match its hash (the record was edited)".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The first record is not where the chain must start.
+    fn bad_start(&self, record: &AuditRecord) -> ChainBreak {
+        let expected = self.next_seq;
+        match &self.start {
+            Start::Anchor(prune) if record.seq < expected => ChainBreak {
+                seq: record.seq,
+                reason: format!(
+                    "present, although the prune recorded in record {} removed every record \
+                     before {expected}",
+                    prune.seq
+                ),
+            },
+            Start::Anchor(prune) => ChainBreak {
+                seq: expected,
+                reason: format!(
+                    "missing (the log starts at record {}): the last prune (record {}) kept the \
+                     log from record {expected}, so {} removed since, not by `audit prune`",
+                    record.seq,
+                    prune.seq,
+                    records_were(expected, record.seq - 1)
+                ),
+            },
+            _ => ChainBreak {
+                seq: expected,
+                reason: format!(
+                    "missing (the log starts at record {}): {} removed without `audit prune` (no \
+                     prune record vouches for them)",
+                    record.seq,
+                    records_were(expected, record.seq - 1)
+                ),
+            },
+        }
+    }
+
+    /// Compares the last record checked with the store's head `(seq, hash)`; reports what
+    /// the chain holds.
+    pub fn finish(self, head: Option<(i64, String)>) -> Result<ChainReport, ChainBreak> {
         let (head_seq, head_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
-        if head_seq != self.next_seq - 1 || head_hash != self.prev_hash {
+        // An empty log after a prune cannot be: the prune's own record stays.
+        if head_seq != self.next_seq - 1
+            || head_hash != self.prev_hash
+            || (self.first.is_none() && !matches!(self.start, Start::Genesis))
+        {
             return Err(ChainBreak {
                 seq: self.next_seq,
                 reason: format!(
@@ -382,7 +638,37 @@ impl<'a> ChainVerifier<'a> {
                 ),
             });
         }
-        Ok(self.checked)
+        Ok(self.report())
+    }
+
+    /// What was checked, without a head to compare with (an export).
+    pub fn report(self) -> ChainReport {
+        let (first_seq, first_prev_hash) =
+            self.first.unwrap_or_else(|| (0, GENESIS_HASH.to_owned()));
+        ChainReport {
+            records: self.checked,
+            first_seq,
+            last_seq: if self.checked > 0 {
+                self.next_seq - 1
+            } else {
+                0
+            },
+            first_prev_hash,
+            last_hash: self.prev_hash,
+            last_prune: match self.start {
+                Start::Anchor(prune) => Some(prune),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// "record 4 was", "records 4–9 were".
+fn records_were(first: i64, last: i64) -> String {
+    if first == last {
+        format!("record {first} was")
+    } else {
+        format!("records {first}\u{2013}{last} were")
     }
 }
 
@@ -406,25 +692,47 @@ mod tests {
     fn chain(key: &AuditKey, n: i64) -> Vec<AuditRecord> {
         let mut records: Vec<AuditRecord> = Vec::new();
         for i in 0..n {
-            let (seq, hash) = records
-                .last()
-                .map(|r| (r.seq, r.hash.clone()))
-                .unwrap_or((0, GENESIS_HASH.to_owned()));
             let mut event = AuditEvent::new(Action::Refused);
             event.at_ms = 1_700_000_000_000 + i;
             event.reason = Some(format!("r{i}"));
-            records.push(AuditRecord::seal(key, "test", seq, &hash, &event));
+            append(key, &mut records, &event);
         }
         records
     }
 
+    fn append(key: &AuditKey, records: &mut Vec<AuditRecord>, event: &AuditEvent) {
+        let (seq, hash) = records
+            .last()
+            .map(|r| (r.seq, r.hash.clone()))
+            .unwrap_or((0, GENESIS_HASH.to_owned()));
+        records.push(AuditRecord::seal(key, "test", seq, &hash, event));
+    }
+
+    /// As `audit prune` leaves it: records up to `through` removed, a `pruned` record appended.
+    fn prune(key: &AuditKey, records: &mut Vec<AuditRecord>, through: i64) {
+        let position = records.iter().position(|r| r.seq > through).unwrap();
+        let removed: Vec<AuditRecord> = records.drain(..position).collect();
+        let anchor = PruneAnchor {
+            before: "2023-11-14T22:13:20.0000000Z".into(),
+            first_seq: through + 1,
+            first_prev_hash: removed.last().unwrap().hash.clone(),
+            records: removed.len() as u64,
+            sessions: 0,
+            by: None,
+        };
+        let mut event = AuditEvent::new(Action::Pruned);
+        event.reason = Some(anchor.to_reason());
+        append(key, records, &event);
+    }
+
     fn verify(keys: &[AuditKey], records: &[AuditRecord]) -> Result<u64, ChainBreak> {
-        let mut v = ChainVerifier::new(keys);
+        let latest_prune = records.iter().rev().find(|r| r.action == "pruned");
+        let mut v = ChainVerifier::starting_from(keys, latest_prune)?;
         for r in records {
             v.check(r)?;
         }
         let head = records.last().map(|r| (r.seq, r.hash.clone()));
-        v.finish(head)
+        v.finish(head).map(|report| report.records)
     }
 
     #[test]
@@ -462,6 +770,103 @@ mod tests {
         v.check(&records[1]).unwrap();
         let err = v.finish(Some((3, records[2].hash.clone()))).unwrap_err();
         assert_eq!(err.seq, 3);
+    }
+
+    #[test]
+    fn a_pruned_chain_verifies_from_its_anchor() {
+        let key = AuditKey::from_bytes(&[1; 32]).unwrap();
+        let keys = std::slice::from_ref(&key);
+        let mut records = chain(&key, 5);
+        prune(&key, &mut records, 3);
+        assert_eq!(records.first().unwrap().seq, 4);
+        assert_eq!(verify(keys, &records), Ok(3));
+
+        let latest = records.last().cloned();
+        let mut v = ChainVerifier::starting_from(keys, latest.as_ref()).unwrap();
+        for r in &records {
+            v.check(r).unwrap();
+        }
+        let report = v.finish(latest.map(|r| (r.seq, r.hash))).unwrap();
+        assert_eq!((report.first_seq, report.last_seq), (4, 6));
+        let prune_seen = report.last_prune.as_ref().unwrap();
+        assert_eq!((prune_seen.seq, prune_seen.anchor.records), (6, 3));
+        assert!(report.to_string().contains("3 earlier records pruned"));
+
+        // A second prune removes the first one's record too; the newest anchor is the start.
+        let more = chain(&key, 3);
+        for r in &more {
+            let mut event = AuditEvent::new(Action::Refused);
+            event.reason = r.reason.clone();
+            append(&key, &mut records, &event);
+        }
+        prune(&key, &mut records, 7);
+        assert_eq!(records.first().unwrap().seq, 8);
+        assert_eq!(verify(keys, &records), Ok(3));
+    }
+
+    #[test]
+    fn records_removed_other_than_by_a_prune_are_named() {
+        let key = AuditKey::from_bytes(&[1; 32]).unwrap();
+        let keys = std::slice::from_ref(&key);
+        // A prefix cut without a prune record.
+        let records = chain(&key, 5);
+        let err = verify(keys, &records[2..]).unwrap_err();
+        assert_eq!(err.seq, 1);
+        assert!(err.reason.contains("without `audit prune`"), "{err}");
+
+        // More cut than the prune says.
+        let mut pruned = chain(&key, 6);
+        prune(&key, &mut pruned, 2);
+        let err = verify(keys, &pruned[2..]).unwrap_err();
+        assert_eq!(err.seq, 3);
+        assert!(err.reason.contains("records 3\u{2013}4"), "{err}");
+
+        // A record removed from the middle of what remains.
+        let mut middle = pruned.clone();
+        middle.remove(1);
+        assert_eq!(verify(keys, &middle).unwrap_err().seq, 4);
+
+        // Records the prune removed, put back (a restore mixed with the live log).
+        let mut restored = chain(&key, 6);
+        let old = restored[1].clone();
+        prune(&key, &mut restored, 2);
+        restored.insert(0, old);
+        let err = verify(keys, &restored).unwrap_err();
+        assert_eq!(err.seq, 2);
+        assert!(err.reason.contains("present"), "{err}");
+
+        // A forged anchor (not sealed with the key) is refused before anything else.
+        let mut forged = chain(&key, 4);
+        prune(&key, &mut forged, 2);
+        let last = forged.last_mut().unwrap();
+        last.reason = Some(
+            last.reason
+                .as_ref()
+                .unwrap()
+                .replace("\"firstSeq\":3", "\"firstSeq\":4"),
+        );
+        let err = verify(keys, &forged).unwrap_err();
+        assert_eq!(err.seq, forged.last().unwrap().seq);
+        assert!(err.reason.contains("edited"), "{err}");
+    }
+
+    #[test]
+    fn an_export_verifies_from_wherever_it_starts() {
+        let key = AuditKey::from_bytes(&[1; 32]).unwrap();
+        let records = chain(&key, 6);
+        let mut v = ChainVerifier::for_export(std::slice::from_ref(&key));
+        for r in &records[2..] {
+            let line = serde_json::to_string(r).unwrap();
+            v.check(&AuditRecord::from_export_line(&line).unwrap())
+                .unwrap();
+        }
+        let report = v.report();
+        assert_eq!(
+            (report.first_seq, report.last_seq, report.records),
+            (3, 6, 4)
+        );
+        assert_eq!(report.first_prev_hash, records[1].hash);
+        assert_eq!(report.last_hash, records[5].hash);
     }
 
     #[test]

@@ -1,16 +1,16 @@
-//! `safeconv-relay`: serve the relay, check its configuration, verify or export the audit log,
-//! make agent and audit keys. Exit codes: 0 ok; 1 the audit log does not verify; 2 bad configuration or
-//! usage; 3 the relay could not run (database, address in use).
+//! `safeconv-relay`: serve the relay, check its configuration, verify, export or prune the audit
+//! log, make agent and audit keys. Exit codes: 0 ok; 1 the audit log (or an export) does not
+//! verify; 2 bad configuration or usage; 3 the relay could not run (database, address in use).
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use safeconv_relay::audit::ChainVerifier;
+use safeconv_relay::audit::{AuditRecord, ChainReport, ChainVerifier};
 use safeconv_relay::auth::{hash_agent_key, new_agent_key, valid_agent_id};
 use safeconv_relay::settings::{FileConfig, Settings};
-use safeconv_relay::store::{OnActiveSession, Store};
+use safeconv_relay::store::{OnActiveSession, PruneError, PruneRequest, SqlStore, Store};
 use safeconv_relay::{AuditKey, Relay, Server};
 
 #[derive(Parser)]
@@ -53,8 +53,15 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the whole chain; exits 1 naming the first bad record.
-    Verify(StoreArgs),
+    /// Check the whole chain (from the last prune, if any); exits 1 naming the first bad record.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Check this file of exported records (`audit export`, or a prune's --archive)
+        /// instead; with a database given, also whether its chain continues from the file.
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
+    },
     /// Print records as JSON lines.
     Export {
         #[command(flatten)]
@@ -63,6 +70,35 @@ enum AuditCommand {
         #[arg(long)]
         since: Option<String>,
     },
+    /// Remove audit records and ended sessions older than a cut-off, leaving a `pruned`
+    /// record the chain is verified from. Safe while relays run.
+    Prune(PruneArgs),
+}
+
+#[derive(Args)]
+struct PruneArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Remove what is older than this (RFC 3339, e.g. 2021-07-01T00:00:00Z).
+    #[arg(
+        long,
+        required_unless_present = "keep_days",
+        conflicts_with = "keep_days"
+    )]
+    before: Option<String>,
+    /// Keep this many days, remove what is older (e.g. 1827 for five years).
+    #[arg(long, value_name = "DAYS")]
+    keep_days: Option<u32>,
+    /// First write the records to be removed to this new file (JSON lines, as `audit export`
+    /// prints them; check it later with `audit verify --export FILE`).
+    #[arg(long, value_name = "FILE")]
+    archive: Option<PathBuf>,
+    /// Who runs the prune, recorded in its `pruned` record [default: $USER].
+    #[arg(long, value_name = "NAME")]
+    operator: Option<String>,
+    /// Verify and say what would be removed; remove nothing, write no archive.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// Where the database and audit key are.
@@ -249,8 +285,16 @@ async fn main() -> ExitCode {
         }
         Some(Command::CheckConfig(args)) => check_config(&args).await,
         Some(Command::Audit { command }) => match command {
-            AuditCommand::Verify(store) => audit_verify(&store).await,
+            AuditCommand::Verify {
+                store,
+                export: None,
+            } => audit_verify(&store).await,
+            AuditCommand::Verify {
+                store,
+                export: Some(file),
+            } => audit_verify_export(&store, &file).await,
             AuditCommand::Export { store, since } => audit_export(&store, since.as_deref()).await,
+            AuditCommand::Prune(args) => audit_prune(&args).await,
         },
         Some(Command::HashKey) => hash_key(),
         Some(Command::NewAuditKey { file }) => match AuditKey::create(&file) {
@@ -375,31 +419,242 @@ async fn audit_verify(args: &StoreArgs) -> ExitCode {
         Ok(k) => k,
         Err(e) => return fail(2, e),
     };
-    let mut verifier = ChainVerifier::new(&keys);
-    let mut after = 0;
-    loop {
-        let page = match store.audit_page(after, None, 1000).await {
-            Ok(p) => p,
-            Err(e) => return fail(3, e),
+    match store.verify_audit(&keys).await {
+        Ok(Ok(report)) => {
+            println!("audit log intact: {report}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(broken)) => fail(1, format!("audit log broken at {broken}")),
+        Err(e) => fail(3, e),
+    }
+}
+
+/// Checks an exported file on its own (sealed, linked, no gaps) and, when a database is given,
+/// how the database's chain relates to it.
+async fn audit_verify_export(args: &StoreArgs, path: &std::path::Path) -> ExitCode {
+    let settings = match settings(args, None) {
+        Ok(s) => s,
+        Err(e) => return fail(2, e),
+    };
+    let keys = match settings.audit_keys() {
+        Ok(k) => k,
+        Err(e) => return fail(2, e),
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => std::io::BufReader::new(f),
+        Err(e) => return fail(2, format!("{}: {e}", path.display())),
+    };
+    let mut verifier = ChainVerifier::for_export(&keys);
+    let mut hashes = std::collections::BTreeMap::new();
+    for (n, line) in file.lines().enumerate() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => return fail(2, format!("{}: {e}", path.display())),
         };
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for record in &page {
-            if let Err(broken) = verifier.check(record) {
-                return fail(1, format!("audit log broken at {broken}"));
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record = match AuditRecord::from_export_line(&line) {
+            Ok(r) => r,
+            Err(e) => return fail(1, format!("export broken at line {}: {e}", n + 1)),
+        };
+        if let Err(broken) = verifier.check(&record) {
+            return fail(1, format!("export broken at {broken}"));
+        }
+        hashes.insert(record.seq, record.hash);
+    }
+    let export = verifier.report();
+    println!("export intact: {}", describe_export(&export));
+    if args.database_url.is_none() && settings.file.database_url.is_none() {
+        return ExitCode::SUCCESS;
+    }
+    let (_, store) = match open_existing(args).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let database = match store.verify_audit(&keys).await {
+        Ok(Ok(report)) => report,
+        Ok(Err(broken)) => return fail(1, format!("audit log broken at {broken}")),
+        Err(e) => return fail(3, e),
+    };
+    match compare_with_database(&store, &hashes, &database).await {
+        Ok(Ok(line)) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(mismatch)) => fail(1, mismatch),
+        Err(e) => fail(3, e),
+    }
+}
+
+fn describe_export(export: &ChainReport) -> String {
+    if export.records == 0 {
+        return "0 records".to_owned();
+    }
+    let start = if export.first_seq == 1 {
+        "the log's first record".to_owned()
+    } else {
+        format!(
+            "record {} links to {} (record {}, not in this file)",
+            export.first_seq,
+            export.first_prev_hash,
+            export.first_seq - 1
+        )
+    };
+    format!(
+        "{} records ({}\u{2013}{}); {start}; last hash {}",
+        export.records, export.first_seq, export.last_seq, export.last_hash
+    )
+}
+
+/// How the database's (verified) chain relates to an export's records `hashes` (seq → hash):
+/// it continues from the export (its first record links to the export's record before it),
+/// the two share records (each the same), or neither.
+async fn compare_with_database(
+    store: &SqlStore,
+    hashes: &std::collections::BTreeMap<i64, String>,
+    database: &ChainReport,
+) -> Result<Result<String, String>, safeconv_relay::store::StoreError> {
+    let joined = hashes.get(&(database.first_seq - 1));
+    if let Some(hash) = joined
+        && *hash != database.first_prev_hash
+    {
+        return Ok(Err(format!(
+            "record {} of this export is not the one the database's chain continues from (its hash differs)",
+            database.first_seq - 1
+        )));
+    }
+    let mut shared = 0u64;
+    let (Some(&first), Some(&last)) = (hashes.keys().next(), hashes.keys().next_back()) else {
+        return Ok(Ok("the export is empty".to_owned()));
+    };
+    let mut after = first.max(database.first_seq) - 1;
+    while after < last {
+        let page = store.audit_page(after, None, 1000).await?;
+        let Some(end) = page.last() else { break };
+        after = end.seq;
+        for record in page.iter().filter(|r| r.seq <= last) {
+            match hashes.get(&record.seq) {
+                Some(hash) if *hash == record.hash => shared += 1,
+                Some(_) => {
+                    return Ok(Err(format!(
+                        "record {} differs between this export and the database",
+                        record.seq
+                    )));
+                }
+                None => {}
             }
         }
     }
-    let head = match store.audit_head().await {
-        Ok(h) => h,
-        Err(e) => return fail(3, e),
+    let mut said = Vec::new();
+    if joined.is_some() {
+        said.push(format!(
+            "the database's chain continues from this export: its first record, {}, links to record {} here{}",
+            database.first_seq,
+            database.first_seq - 1,
+            database
+                .last_prune
+                .as_ref()
+                .map_or_else(String::new, |p| format!(" (the prune recorded in record {})", p.seq))
+        ));
+    }
+    if shared > 0 {
+        said.push(format!(
+            "{shared} records of this export are also in the database, and the same"
+        ));
+    }
+    if said.is_empty() {
+        said.push(format!(
+            "this export and the database's chain (records {}\u{2013}{}) neither overlap nor join",
+            database.first_seq, database.last_seq
+        ));
+    }
+    Ok(Ok(said.join("; ")))
+}
+
+async fn audit_prune(args: &PruneArgs) -> ExitCode {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let before_ms = match (&args.before, args.keep_days) {
+        (Some(text), _) => match text.parse::<safeconv::Timestamp>() {
+            Ok(t) => t.unix_millis(),
+            Err(e) => {
+                return fail(
+                    2,
+                    format!("--before {text:?}: {e} (use RFC 3339, e.g. 2021-07-01T00:00:00Z)"),
+                );
+            }
+        },
+        (None, Some(days)) => now_ms - i64::from(days) * 86_400_000,
+        (None, None) => return fail(2, "give --before TIME or --keep-days DAYS"),
     };
-    match verifier.finish(head) {
-        Ok(n) => {
-            println!("audit log intact: {n} records");
+    let settings = match settings(&args.store, None) {
+        Ok(s) => s,
+        Err(e) => return fail(2, e),
+    };
+    let (keys, keep_at_least_ms) = match (settings.audit_keys(), settings.longest_rate_window_ms())
+    {
+        (Ok(k), Ok(w)) => (k, w),
+        (Err(e), _) | (_, Err(e)) => return fail(2, e),
+    };
+    let mut request = PruneRequest::new(before_ms, keep_at_least_ms);
+    request.by = args
+        .operator
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .filter(|name| !name.is_empty());
+    request.archive.clone_from(&args.archive);
+    request.dry_run = args.dry_run;
+    let (_, store) = match open_existing(&args.store).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let before = safeconv::Timestamp::from_unix_millis(before_ms);
+    match store.prune_audit(&keys, &request, now_ms).await {
+        Ok(report) if args.dry_run => {
+            println!(
+                "would remove {} and {} sessions rows older than {before}; audit log intact: {}",
+                describe_removed(report.records, report.removed),
+                report.sessions,
+                report.verified
+            );
             ExitCode::SUCCESS
         }
-        Err(broken) => fail(1, format!("audit log broken at {broken}")),
+        Ok(report) => {
+            match report.anchor_seq {
+                None => println!(
+                    "nothing older than {before} to remove; audit log intact: {}",
+                    report.verified
+                ),
+                Some(anchor) => println!(
+                    "removed {} and {} sessions rows older than {before}; recorded in record {anchor} (pruned){}",
+                    describe_removed(report.records, report.removed),
+                    report.sessions,
+                    match (&args.archive, report.records) {
+                        (Some(file), 1..) => format!("; archived to {}", file.display()),
+                        _ => String::new(),
+                    }
+                ),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(PruneError::Refused(why)) => fail(2, format!("nothing removed: {why}")),
+        Err(PruneError::Broken(at)) => fail(
+            1,
+            format!(
+                "audit log broken at {at}: nothing removed (a log that does not verify is evidence; find out why first)"
+            ),
+        ),
+        Err(e @ PruneError::Failed(_)) => fail(3, format!("nothing removed: {e}")),
+    }
+}
+
+fn describe_removed(records: u64, range: Option<(i64, i64)>) -> String {
+    match range {
+        Some((first, last)) => format!("{records} audit records ({first}\u{2013}{last})"),
+        None => "no audit records".to_owned(),
     }
 }
 

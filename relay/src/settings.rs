@@ -220,10 +220,16 @@ impl Settings {
 
     /// The current audit key followed by earlier ones (for verification).
     pub fn audit_keys(&self) -> Result<Vec<AuditKey>, String> {
-        let mut keys =
-            vec![AuditKey::read(&self.audit_key_path()?).map_err(|e| format!("audit key: {e}"))?];
+        let read = |path: &Path, what: &str| {
+            AuditKey::read(path).map_err(|e| match e.kind() {
+                // Names the file already.
+                std::io::ErrorKind::InvalidData => format!("{what}: {e}"),
+                _ => format!("{what} {}: {e}", path.display()),
+            })
+        };
+        let mut keys = vec![read(&self.audit_key_path()?, "audit key")?];
         for path in &self.file.previous_audit_key_files {
-            keys.push(AuditKey::read(path).map_err(|e| format!("previous audit key: {e}"))?);
+            keys.push(read(path, "previous audit key")?);
         }
         Ok(keys)
     }
@@ -354,6 +360,13 @@ impl Settings {
                 .allow_synthetic(p.allow_synthetic.unwrap_or(false))
                 .allow_invalid_check_digits(p.allow_invalid_check_digits.unwrap_or(false)),
         })
+    }
+
+    /// The longest rate window, in milliseconds: sessions rows younger than this still count
+    /// against a limit, so `audit prune` keeps them.
+    pub fn longest_rate_window_ms(&self) -> Result<i64, String> {
+        let limits = self.limits()?;
+        Ok(limits.per_nin.window_ms.max(limits.per_agent.window_ms))
     }
 
     fn limits(&self) -> Result<Limits, String> {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use common::history::{History, MINUTE, Y2020};
 use common::postgres::{PgCluster, until};
 use common::{AGENTS, RelayProcess, TempDir, nin, relay_binary, sdk_body, write_agent_keys};
 use reqwest::{Client, Response, StatusCode};
@@ -191,6 +192,12 @@ impl Deployment {
     /// `audit verify` passes, and the log is one linear history: 1, 2, 3, … each linked to
     /// the record before it, written by the instances in between each other.
     fn assert_one_linear_chain(&self) -> Vec<Value> {
+        self.assert_linear_chain_from(1, &"0".repeat(64))
+    }
+
+    /// As [`Deployment::assert_one_linear_chain`], for a log that starts at record `first`
+    /// (the records before it pruned), linked to `prev_hash`.
+    fn assert_linear_chain_from(&self, first: u64, prev_hash: &str) -> Vec<Value> {
         let out = self.audit_command("verify");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
@@ -199,9 +206,9 @@ impl Deployment {
             String::from_utf8_lossy(&out.stderr)
         );
         let records = self.audit();
-        let mut previous = "0".repeat(64);
+        let mut previous = prev_hash.to_owned();
         for (i, record) in records.iter().enumerate() {
-            assert_eq!(record["seq"], i as u64 + 1);
+            assert_eq!(record["seq"], first + i as u64);
             assert_eq!(record["prevHash"], previous.as_str());
             previous = record["hash"].as_str().unwrap().to_owned();
         }
@@ -223,7 +230,10 @@ async fn fifty_concurrent_creates_for_one_nin_over_two_instances_leave_exactly_o
         .fetch_one(&mut admin)
         .await
         .unwrap();
-    assert_eq!(applied, 1);
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(applied as usize, migrations);
 
     let n = nin(300);
     let mut tasks = Vec::new();
@@ -453,6 +463,116 @@ fn create_load(
         }
         answers
     })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prune_while_two_instances_create_leaves_one_linear_chain() {
+    let Some(pg) = PgCluster::start() else { return };
+    let d = Arc::new(Deployment::start(pg, 2, "[limits]\nper_agent = 1000\n").await);
+    // Five years of use, as far as the prune can tell: twenty sessions from 2020.
+    let key = safeconv_relay::AuditKey::read(&d.dir.0.join("audit.key")).unwrap();
+    let options = safeconv_relay::store::DatabaseOptions {
+        create: false,
+        ..Default::default()
+    };
+    let store =
+        safeconv_relay::store::SqlStore::open(&d.database_url, key.clone(), "history", &options)
+            .await
+            .unwrap();
+    let history = History {
+        store: &store,
+        key: &key,
+    };
+    for i in 0..20 {
+        history
+            .ended(
+                AGENTS[i % 4],
+                700 + i,
+                Y2020 + i as i64 * MINUTE,
+                &format!("old-{i}"),
+            )
+            .await;
+    }
+    history.refusal("bob", Y2020 + 30 * MINUTE).await;
+    store.close().await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = create_load(&d, vec![0, 1], 600, stop.clone());
+    // Sessions the relays (not the history) created.
+    let created = async |n| {
+        until(Duration::from_secs(30), async || {
+            let records = d.audit();
+            let by_relays = records
+                .iter()
+                .filter(|r| r["action"] == "created" && r["instance"] != "history");
+            by_relays.count() >= n
+        })
+        .await
+    };
+    assert!(created(2).await, "the relays create");
+    // Two operators (or two timers) at once, while both instances append.
+    let prunes: Vec<_> = (0..2)
+        .map(|_| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                std::process::Command::new(relay_binary())
+                    .args(["audit", "prune", "--before", "2021-01-01T00:00:00Z"])
+                    .args(["--database-url", &d.database_url, "--audit-key-file"])
+                    .arg(d.dir.0.join("audit.key"))
+                    .env_remove("SAFECONV_RELAY_CONFIG")
+                    .output()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut said: Vec<String> = prunes
+        .into_iter()
+        .map(|t| {
+            let out = t.join().unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect();
+    // And the relays go on creating after them.
+    assert!(created(8).await, "the relays go on creating");
+    stop.store(true, Ordering::SeqCst);
+    let answers = load.await.unwrap();
+    said.sort();
+    assert!(
+        said[0].starts_with("nothing older than")
+            && said[1].starts_with("removed 41 audit records (1\u{2013}41) and 20 sessions rows"),
+        "{said:?}"
+    );
+    assert!(
+        answers.iter().all(|(s, ..)| *s == StatusCode::OK),
+        "{answers:?}"
+    );
+
+    let out = d.audit_command("verify");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("41 earlier records pruned"));
+    let records = d.audit();
+    let pruned: Vec<&Value> = records.iter().filter(|r| r["action"] == "pruned").collect();
+    assert_eq!(pruned.len(), 1);
+    let anchor: Value = serde_json::from_str(pruned[0]["reason"].as_str().unwrap()).unwrap();
+    let records = d.assert_linear_chain_from(42, anchor["firstPrevHash"].as_str().unwrap());
+    assert_eq!(
+        count(&records, "create"),
+        d.emulator.counters().create_requests as usize,
+        "every create the relays sent is still in the audit"
+    );
+    assert_eq!(count(&records, "created"), answers.len());
+    let writers: HashSet<&str> = records
+        .iter()
+        .map(|r| r["instance"].as_str().unwrap())
+        .collect();
+    assert!(writers.contains("relay-1") && writers.contains("relay-2"));
+    let mut admin = d.admin().await;
+    let old: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE session_id LIKE 'old-%'")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!(old, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

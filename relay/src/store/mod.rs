@@ -14,9 +14,12 @@
 //!   `audit_log.prev_hash` is unique, so two writers can never link to the same record.
 //!
 //! [`SqlStore`] implements [`Store`] on SQLite (the embedded default, one instance per file)
-//! and on PostgreSQL (several instances), with the rules written once as SQL both run.
+//! and on PostgreSQL (several instances), with the rules written once as SQL both run. Its
+//! retention methods (`verify_audit`, `prune_audit`, in `retention`) serve the `audit`
+//! commands, not the request path.
 
 mod postgres;
+mod retention;
 mod rules;
 mod sql;
 mod sqlite;
@@ -25,6 +28,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use retention::{PruneError, PruneReport, PruneRequest};
 pub use sql::{DatabaseOptions, SqlStore};
 
 use crate::audit::{AuditEvent, AuditRecord, NinTag};

@@ -546,28 +546,44 @@ pub(super) async fn page(
             ],
         )
         .await?;
-    rows.iter()
-        .map(|row| {
-            let at_ms = row.int(1)?;
-            Ok(AuditRecord {
-                seq: row.int(0)?,
-                at: crate::audit::format_ms(at_ms),
-                at_ms,
-                instance: row.text(2)?,
-                action: row.text(3)?,
-                agent_id: row.opt_text(4)?,
-                client_addr: row.opt_text(5)?,
-                session_id: row.opt_text(6)?,
-                nin_hash: row.opt_text(7)?,
-                nin_masked: row.opt_text(8)?,
-                status: row.opt_text(9)?,
-                reason: row.opt_text(10)?,
-                key_id: row.text(11)?,
-                prev_hash: row.text(12)?,
-                hash: row.text(13)?,
-            })
-        })
-        .collect()
+    rows.iter().map(audit_record).collect()
+}
+
+/// The newest `pruned` record: where the chain that remains starts.
+pub(super) async fn latest_prune(conn: &mut Conn<'_>) -> sqlx::Result<Option<AuditRecord>> {
+    conn.optional_row(
+        "SELECT seq, at_ms, instance, action, agent_id, client_addr, session_id, nin_hash, \
+         nin_masked, status, reason, key_id, prev_hash, hash FROM audit_log \
+         WHERE action = 'pruned' ORDER BY seq DESC LIMIT 1",
+        &[],
+    )
+    .await?
+    .as_ref()
+    .map(audit_record)
+    .transpose()
+}
+
+/// A record from `SELECT seq, at_ms, instance, action, agent_id, client_addr, session_id,
+/// nin_hash, nin_masked, status, reason, key_id, prev_hash, hash`.
+fn audit_record(row: &Row) -> sqlx::Result<AuditRecord> {
+    let at_ms = row.int(1)?;
+    Ok(AuditRecord {
+        seq: row.int(0)?,
+        at: crate::audit::format_ms(at_ms),
+        at_ms,
+        instance: row.text(2)?,
+        action: row.text(3)?,
+        agent_id: row.opt_text(4)?,
+        client_addr: row.opt_text(5)?,
+        session_id: row.opt_text(6)?,
+        nin_hash: row.opt_text(7)?,
+        nin_masked: row.opt_text(8)?,
+        status: row.opt_text(9)?,
+        reason: row.opt_text(10)?,
+        key_id: row.text(11)?,
+        prev_hash: row.text(12)?,
+        hash: row.text(13)?,
+    })
 }
 
 pub(super) async fn head(conn: &mut Conn<'_>) -> sqlx::Result<Option<(i64, String)>> {

@@ -57,8 +57,8 @@ impl Default for DatabaseOptions {
 /// ```
 #[derive(Clone)]
 pub struct SqlStore {
-    db: Db,
-    inner: Arc<Inner>,
+    pub(super) db: Db,
+    pub(super) inner: Arc<Inner>,
 }
 
 /// The pools. SQLite writes through one connection (`BEGIN IMMEDIATE`) and reads through a
@@ -145,12 +145,25 @@ impl SqlStore {
         }
     }
 
-    async fn begin(&self) -> sqlx::Result<Tx> {
+    pub(super) async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match &self.db {
             // Takes SQLite's write lock before the first read: every transaction that checks a
             // rule and then writes is serialised by the database.
             Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A read-only transaction that sees one snapshot of the database however long it runs
+    /// and whatever is written meanwhile (SQLite: a WAL read transaction; PostgreSQL:
+    /// `REPEATABLE READ`), and holds no lock a writer waits for.
+    pub(super) async fn snapshot(&self) -> sqlx::Result<Tx> {
+        Ok(match &self.db {
+            Db::Sqlite { reader, .. } => Tx::Sqlite(reader.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
         })
     }
 
@@ -336,21 +349,21 @@ impl Store for SqlStore {
     }
 }
 
-/// A writing transaction.
-enum Tx {
+/// A transaction (rolled back if dropped uncommitted).
+pub(super) enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
-    fn conn(&mut self) -> Conn<'_> {
+    pub(super) fn conn(&mut self) -> Conn<'_> {
         match self {
             Tx::Sqlite(tx) => Conn::Sqlite(tx),
             Tx::Postgres(tx) => Conn::Postgres(tx),
         }
     }
 
-    async fn commit(self) -> sqlx::Result<()> {
+    pub(super) async fn commit(self) -> sqlx::Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
             Tx::Postgres(tx) => tx.commit().await,

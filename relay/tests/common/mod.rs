@@ -3,6 +3,7 @@
 //! to call it, read its audit log and run the binary. Loopback only.
 #![allow(dead_code)]
 
+pub mod history;
 pub mod postgres;
 
 use std::collections::HashMap;

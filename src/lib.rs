@@ -70,6 +70,7 @@ mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub use background::wait_for_background_work;
 pub use cancel::CancelToken;
 pub use client::Client;
 pub use config::{

@@ -69,6 +69,29 @@ async fn a_start_dropped_after_its_create_was_sent_cancels_the_session() {
 }
 
 #[tokio::test]
+async fn the_process_wide_wait_covers_the_cancels_of_clients_already_dropped() {
+    let emulator = emulator().await;
+    let client = client(&emulator);
+    slow_create(&emulator);
+    let conversation = client
+        .conversation(SILENT, &StartOptions::default())
+        .unwrap();
+    let given_up = tokio::time::timeout(
+        Duration::from_millis(200),
+        client.start_safe_conversation(&conversation),
+    )
+    .await;
+    assert!(given_up.is_err(), "the start should still be running");
+    // What an exit hook sees: no client left to ask, the cancel still under way.
+    drop(client);
+
+    assert!(safeconv::wait_for_background_work(Duration::from_secs(5)).await);
+    let ids = emulator.session_ids();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(emulator.session(&ids[0]).unwrap().status, "CANCELLED");
+}
+
+#[tokio::test]
 async fn a_start_cancelled_under_way_returns_at_once_and_cancels_what_it_made() {
     let emulator = emulator().await;
     let client = client(&emulator);

@@ -8,6 +8,7 @@ a Python developer expects on top of the generated code: ``SessionStatus`` as an
 :mod:`logging`, and type hints (``py.typed``, ``__init__.pyi``).
 """
 
+from . import _exit  # noqa: F401 (finishes the SDK's background work at interpreter exit)
 from . import _printing  # noqa: F401 (the reprs and the errors' wording, set on import)
 from ._client import SafeconvClient, StatusChanges
 from ._logging import LoggingSink, install_logging
@@ -42,6 +43,7 @@ from ._native.safeconv import (
     set_log_sink,
     status_is_final,
     status_name,
+    wait_for_background_work,
 )
 from ._status import SessionStatus
 
@@ -85,4 +87,5 @@ __all__ = [
     "set_log_sink",
     "status_is_final",
     "status_name",
+    "wait_for_background_work",
 ]

@@ -200,6 +200,9 @@ class SafeconvClient(_ffi.SafeconvClient):
     never on the event loop's thread: it may block, and that holds up only its own wait, which
     returns after the last call has returned. What it raises is logged to the ``safeconv``
     logger and the wait goes on. Use :meth:`status_changes` to get the changes in a coroutine.
+
+    At interpreter exit, the cancels of sessions whose start or wait was given up are finished
+    first (at most 5 seconds), so that none stays open on a caller's phone.
     """
 
     async def wait(

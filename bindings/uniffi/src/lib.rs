@@ -44,6 +44,8 @@ mod types;
 // bridge had a crate of its own.
 uniffi::setup_scaffolding!("safeconv");
 
+use std::time::Duration;
+
 use safeconv::{Nin, NinRules, Status};
 
 use error::SafeconvError;
@@ -69,6 +71,13 @@ pub fn mask_nin(nin: String) -> String {
 #[uniffi::export]
 pub fn safeconv_version() -> String {
     safeconv::VERSION.to_owned()
+}
+
+/// Lets the cancels that given-up starts and waits left running finish, for every client of
+/// the process (dropped ones too), at most `timeout`; true if none is left. For an exit hook.
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn wait_for_background_work(timeout: Duration) -> bool {
+    safeconv::wait_for_background_work(timeout).await
 }
 
 /// Signicat's spelling of a status, e.g. `WAITING_FOR_USER`.

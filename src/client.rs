@@ -24,7 +24,9 @@ use crate::transport::{self, Transport};
 const READ_ATTEMPTS: u32 = 3;
 /// How many times a create is tried when the server certainly did not act on it.
 const CREATE_ATTEMPTS: u32 = 2;
-/// The longest `Retry-After` honoured outside a wait (inside, the wait's deadline bounds it).
+/// The longest `Retry-After` waited out outside a wait (inside, the wait's deadline bounds it).
+/// A server that asks for longer (a relay's per-NIN limit, say) gets its error returned at
+/// once: the agent learns now, not after sitting out a pause that ends in the same refusal.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// A Signicat Authentication API client. Cheap to clone; clones share tokens and connections.
@@ -416,10 +418,13 @@ impl Client {
                 Err(e) if attempt < attempts && retry.allows(&e) => e,
                 result => return result,
             };
-            let pause = error.retry_after().unwrap_or_else(|| backoff.next_delay());
+            let pause = match error.retry_after() {
+                Some(asked) if asked > MAX_RETRY_AFTER => return Err(error),
+                Some(asked) => asked,
+                None => backoff.next_delay(),
+            };
             tracing::warn!(attempt, error = %error, "request failed; retrying");
-            call.before_sending(runtime::sleep(pause.min(MAX_RETRY_AFTER)))
-                .await?;
+            call.before_sending(runtime::sleep(pause)).await?;
             attempt += 1;
         }
     }

@@ -120,6 +120,30 @@ async fn a_rate_limited_create_is_sent_again_after_retry_after() {
 }
 
 #[tokio::test]
+async fn a_create_told_to_wait_longer_than_30_s_gets_the_error_at_once() {
+    let emulator = emulator().await;
+    let client = client(&emulator);
+    emulator.inject(
+        Some(Endpoint::CreateSession),
+        Fault::TooManyRequests {
+            retry_after: Duration::from_secs(15 * 60),
+        },
+        1,
+    );
+    let err = client
+        .start_safe_conversation_for(APPROVER)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.retry_after(),
+        Some(Duration::from_secs(15 * 60)),
+        "{err:?}"
+    );
+    // Not sent again after sitting out 30 s of the quarter of an hour.
+    assert_eq!(emulator.counters().create_requests, 1);
+}
+
+#[tokio::test]
 async fn slow_answers_time_out() {
     let emulator = emulator().await;
     let client = builder(&emulator)

@@ -350,6 +350,42 @@ pub fn running_at(emulator: &Emulator, id: &str) -> bool {
     !safeconv::Status::from(status.as_str()).is_final()
 }
 
+/// Sends `creates` all at once (the race of a push-bombing attempt) and returns the ids of the
+/// sessions made; every other answer must be the limit's `429` or the NIN's `409`.
+pub async fn race_creates(creates: Vec<reqwest::RequestBuilder>) -> Vec<String> {
+    let tasks: Vec<_> = creates
+        .into_iter()
+        .map(|request| {
+            tokio::spawn(async move {
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                (status, response.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        match status {
+            StatusCode::OK => created.push(body["id"].as_str().unwrap().to_owned()),
+            StatusCode::TOO_MANY_REQUESTS => assert_eq!(body["code"], "too_many_requests"),
+            StatusCode::CONFLICT => assert_eq!(body["code"], "session_in_progress"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    created
+}
+
+/// Asserts that Signicat got no more creates than the per-NIN limit (3), one per session made,
+/// and that exactly one of them is still running.
+pub fn assert_one_running_of(emulator: &Emulator, created: &[String]) {
+    let counters = emulator.counters();
+    assert!(counters.create_requests <= 3, "{counters:?}");
+    assert_eq!(counters.create_requests as usize, created.len());
+    let running = created.iter().filter(|id| running_at(emulator, id)).count();
+    assert_eq!(running, 1, "exactly one active session at Signicat");
+}
+
 /// The create body the SDK sends for a Safe Conversation.
 pub fn sdk_body(nin: &str) -> Value {
     json!({

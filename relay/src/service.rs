@@ -226,7 +226,7 @@ pub struct Caller {
 
 impl Relay {
     /// Starts a relay: marks creates a previous run left under way as interrupted, and starts
-    /// the housekeeping task (cache sweep, agent key file reload).
+    /// the housekeeping task (cache sweep, agent key file reload, metrics upkeep).
     pub async fn start(config: RelayConfig) -> Result<Relay, crate::store::StoreError> {
         let stale_after = stale_after_ms(config.create_deadline);
         let interrupted = config
@@ -265,6 +265,7 @@ impl Relay {
                 tick.tick().await;
                 let Some(inner) = weak.upgrade() else { break };
                 inner.cache.sweep(inner.keep_final, now_ms());
+                inner.metrics.upkeep();
                 if let Some(keys) = inner.auth.agent_keys() {
                     keys.reload_if_changed();
                 }

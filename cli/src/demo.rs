@@ -185,7 +185,11 @@ impl DemoRelay {
                 let head = store.audit_head().await.ok().flatten();
                 store.close().await;
                 match result.and_then(|()| verifier.finish(head)) {
-                    Ok(n) => format!("{n} records ({}), chain intact", actions.join(", ")),
+                    Ok(report) => format!(
+                        "{} records ({}), chain intact",
+                        report.records,
+                        actions.join(", ")
+                    ),
                     Err(e) => format!("chain broken at {e}"),
                 }
             }

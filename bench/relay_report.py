@@ -25,6 +25,8 @@ TARGET_ADDED_P99_MS = 2.0
 TARGET_ADDED_P99_AT = 1000
 TARGET_RSS_MIB = 128
 TARGET_RSS_AT = 10000
+# Other work above this many cores during a paced phase makes its latency tail the machine's.
+NOISY_CORES = 0.25
 
 
 def num(value, digits=0):
@@ -296,6 +298,17 @@ def latency_reading(get, added):
             f"on the machine used {num(r.cpu(r.paced).get('others_cores_busy'), 2)} cores meanwhile "
             f"({num(d.cpu(d.paced).get('others_cores_busy'), 2)} during the straight run); "
             f"{slow(r.paced)} polls over 10 ms (straight: {slow(d.paced)})."
+        )
+    busy = [
+        r.cpu(r.paced).get("others_cores_busy", 0)
+        for r in (get(TARGET_ADDED_P99_AT, p) for p, _ in PATHS)
+        if r
+    ]
+    if out and max(busy, default=0) > NOISY_CORES:
+        out.append(
+            f"- Other work used up to {max(busy):.2f} cores during these {TARGET_ADDED_P99_AT:,}-"
+            "session runs, so their tails are mostly the machine's (an added p99 below zero means "
+            "the straight run's tail was the larger): judge the target on a quiet machine's run."
         )
     if out:
         out = [

@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh                  # the SDK at N = 100, 1 000, 10 000, then the relay (~25 min)
 #   SIZES="100 1000" scripts/bench.sh # fewer sizes for the SDK
-#   SCENARIOS=relay scripts/bench.sh  # only the relay scenario (~6 min; updates its section of the doc)
+#   SCENARIOS=relay scripts/bench.sh  # only the relay scenario (~5 min; updates its section of the doc)
 #   SCENARIOS=relay RELAY_SIZES=1000 RELAY_PATHS="direct sqlite" scripts/bench.sh   # a part of it
 #
 # For each N and each client (SDK, the baseline, and the baseline with an asyncio.Semaphore
@@ -237,10 +237,11 @@ log "wrote $DOC"
 
 # The relay scenario: for each N in RELAY_SIZES and each path in RELAY_PATHS (`direct`: straight
 # to the emulator; `sqlite`: one relay on SQLite; `postgres`: two relays on one PostgreSQL, the
-# load split evenly between them), a fresh emulator, N sessions created, then poll_load's paced
-# phase (each session every INTERVAL_MS or, past RELAY_PACED_RATE polls/s, less often, for
-# RELAY_SECONDS) and its saturation phase (RELAY_SATURATE_CONCURRENCY polls always under way for
-# RELAY_SATURATE_SECONDS). One JSON line
+# load split evenly between them), a fresh emulator and N sessions created; with two relays,
+# each session's first poll on the instance that did not create it (its owner read from the
+# database); then poll_load's paced phase (each session every INTERVAL_MS or, past
+# RELAY_PACED_RATE polls a second, less often, for RELAY_SECONDS) and its saturation phase
+# (RELAY_SATURATE_CONCURRENCY polls always under way for RELAY_SATURATE_SECONDS). One JSON line
 # per run in relay.jsonl; bench/relay_report.py writes the section of docs/benchmarks.md.
 #
 # Pinning (two or more CPUs): every relay on CPU 1, alone; the emulator, the load client and
@@ -284,10 +285,14 @@ start_relay() { # dir name args...
         --agent-keys "$dir/agents.keys" --instance "$name" "$@" \
         >"$dir/$name.out" 2>"$OUT/$name.log" &
     RELAY_PIDS+=($!)
+    # Its one stdout line, read with builtins (no command substitution while it starts).
+    local line=
     RELAY_URL=
     for _ in $(seq 1 300); do
-        RELAY_URL=$(sed -n 's/^SAFECONV_RELAY_URL=//p' "$dir/$name.out")
-        [ -n "$RELAY_URL" ] && return 0
+        if [ -s "$dir/$name.out" ] && IFS= read -r line <"$dir/$name.out"; then
+            RELAY_URL=${line#SAFECONV_RELAY_URL=}
+            return 0
+        fi
         sleep 0.1
     done
     echo "relay $name did not start" >&2

@@ -2,7 +2,9 @@
 //! or through one or more safeconv-relay instances (scripts/bench.sh runs them side by side and
 //! writes the report).
 //!
-//! Creates N Safe Conversations (distinct NINs, 50 creates at a time), then two phases:
+//! Creates N Safe Conversations (distinct NINs, 50 creates at a time); with several URLs, polls
+//! each session once on every instance that did not create it (50 at a time: the first contact,
+//! when that instance reads the owner from the database); then two phases:
 //!
 //! - **paced**: each session polled every `--interval-ms` for `--seconds`, the N pollers spread
 //!   evenly over the interval; every poll's latency is measured;
@@ -484,6 +486,39 @@ async fn main() {
     let session_urls = Arc::new(session_urls);
     let n = session_urls.len().max(1);
 
+    // With several relays: each session's first poll on every instance that did not create it
+    // (that instance reads the session's owner from the database once), 50 at a time, so that
+    // the phases below measure the steady state; its latencies are reported on their own.
+    let first_contact = if args.urls.len() > 1 {
+        let before = snapshot(&args);
+        let started = Instant::now();
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(50));
+        let mut tasks = Vec::new();
+        for i in 0..session_urls.len() {
+            for k in 1..args.urls.len() {
+                let permit = semaphore.clone().acquire_owned().await.expect("open");
+                let (http, bearer, urls) = (http.clone(), bearer.clone(), session_urls.clone());
+                tasks.push(tokio::spawn(async move {
+                    let _permit = permit;
+                    let mut polls = Polls::default();
+                    poll(&http, poll_url(&urls, i, k), &bearer, started, &mut polls).await;
+                    polls
+                }));
+            }
+        }
+        let mut polls = Polls::default();
+        for task in tasks {
+            if let Ok(p) = task.await {
+                polls.add(p);
+            }
+        }
+        let wall = started.elapsed().as_secs_f64();
+        let cpu = cpu_figures(&before, &snapshot(&args), polls.latencies.len());
+        polls.summary(wall, cpu)
+    } else {
+        Value::Null
+    };
+
     // Paced: each session every interval, the pollers spread over the interval.
     let paced = if args.seconds > 0 && !session_urls.is_empty() {
         let before = snapshot(&args);
@@ -574,6 +609,7 @@ async fn main() {
             "create_s": create_s,
             "seconds": args.seconds,
             "interval_ms": args.interval.as_millis() as u64,
+            "first_contact": first_contact,
             "paced": paced,
             "saturation": saturation,
             "peak_rss_kib": peak.iter().map(|u| u.hwm_kib).max(),

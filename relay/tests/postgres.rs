@@ -419,9 +419,17 @@ fn create_load(
 ) -> tokio::task::JoinHandle<Vec<(StatusCode, Duration, Option<String>)>> {
     let d = d.clone();
     tokio::spawn(async move {
-        let mut answers = Vec::new();
+        let mut answers: Vec<(StatusCode, Duration, Option<String>)> = Vec::new();
         let mut k = 0;
-        while !stop.load(Ordering::SeqCst) {
+        // Once told to stop, goes on to the first create that succeeds (a few at most), so the
+        // last answer says whether the relays serve again, whatever was under way at `stop`.
+        let mut after_stop = 0;
+        while !stop.load(Ordering::SeqCst)
+            || (answers.last().is_some_and(|(s, ..)| *s != StatusCode::OK) && after_stop < 20)
+        {
+            if stop.load(Ordering::SeqCst) {
+                after_stop += 1;
+            }
             let started = Instant::now();
             let response = d
                 .create(

@@ -139,6 +139,11 @@ def main():
         f"- **saturation**, {sat_s} s: {concurrency} polls always under way, each followed at once "
         "by the next: the most polls per second the path answers.",
         "",
+        "A part of it: `RELAY_SIZES=1000 RELAY_PATHS=\"direct sqlite\"` (paths: `direct`, "
+        "`sqlite`, `postgres`); the phases' lengths, the pace and the concurrency are the "
+        "`RELAY_*` variables at the top of `scripts/bench.sh`. The bench is not part of "
+        "`scripts/test-all.sh`.",
+        "",
         "The relays are the release build with a bench-only configuration: `min_poll_interval_ms = "
         "0`, so every poll is proxied to the emulator and none is answered from the cache (see the "
         "upstream reads row), and a per-agent create limit high enough for one agent to create all "

@@ -139,6 +139,11 @@ def main():
         f"- **saturation**, {sat_s} s: {concurrency} polls always under way, each followed at once "
         "by the next: the most polls per second the path answers.",
         "",
+        "A part of it: `RELAY_SIZES=1000 RELAY_PATHS=\"direct sqlite\"` (paths: `direct`, "
+        "`sqlite`, `postgres`); the phases' lengths, the pace and the concurrency are the "
+        "`RELAY_*` variables at the top of `scripts/bench.sh`. The bench is not part of "
+        "`scripts/test-all.sh`.",
+        "",
         "The relays are the release build with a bench-only configuration: `min_poll_interval_ms = "
         "0`, so every poll is proxied to the emulator and none is answered from the cache (see the "
         "upstream reads row), and a per-agent create limit high enough for one agent to create all "
@@ -282,23 +287,33 @@ def targets(runs, sizes, get, added):
 
 
 def latency_reading(get, added):
-    """Where the added tail at 1 000 sessions came from, in this run's numbers."""
+    """Where the added tails came from, in this run's numbers."""
     out = []
-    for path, label in PATHS[1:]:
-        r, d = get(TARGET_ADDED_P99_AT, path), get(TARGET_ADDED_P99_AT, "direct")
-        a = added(TARGET_ADDED_P99_AT, path, "p99_ms")
-        if not r or not d or a is None:
-            continue
-        relay = r.relay(r.paced)
-        out.append(
-            f"- {label}, N = {TARGET_ADDED_P99_AT:,}: added p99 {a:+.2f} ms, p50 "
-            f"{added(TARGET_ADDED_P99_AT, path, 'p50_ms'):+.2f} ms; the relay spent "
-            f"{num(relay.get('cpu_us_per_poll'))} µs of CPU per poll and waited "
-            f"{num(relay.get('run_queue_wait_us_per_poll'))} µs per poll for its core; other work "
-            f"on the machine used {num(r.cpu(r.paced).get('others_cores_busy'), 2)} cores meanwhile "
-            f"({num(d.cpu(d.paced).get('others_cores_busy'), 2)} during the straight run); "
-            f"{slow(r.paced)} polls over 10 ms (straight: {slow(d.paced)})."
-        )
+    sizes = sorted({n for n in (TARGET_ADDED_P99_AT, TARGET_RSS_AT)})
+    for n in sizes:
+        for path, label in PATHS[1:]:
+            r, d = get(n, path), get(n, "direct")
+            a = added(n, path, "p99_ms")
+            if not r or not d or a is None:
+                continue
+            relay = r.relay(r.paced)
+            others = r.cpu(r.paced).get("others_cores_busy", 0)
+            line = (
+                f"- {label}, N = {n:,}: added p99 {a:+.2f} ms, p50 "
+                f"{added(n, path, 'p50_ms'):+.2f} ms; the relay spent "
+                f"{num(relay.get('cpu_us_per_poll'))} µs of CPU per poll and waited "
+                f"{num(relay.get('run_queue_wait_us_per_poll'))} µs per poll for its core; other "
+                f"work on the machine used {others:.2f} cores meanwhile "
+                f"({num(d.cpu(d.paced).get('others_cores_busy'), 2)} during the straight run); "
+                f"{slow(r.paced)} polls over 10 ms (straight: {slow(d.paced)})."
+            )
+            if a > TARGET_ADDED_P99_MS and others <= NOISY_CORES:
+                line += (
+                    " This tail is not other work's: its slow polls bunch up in a few seconds "
+                    f"while the relays' core was {num(relay.get('cores_busy'), 2)} busy on "
+                    "average; what stalls them then is not yet known."
+                )
+            out.append(line)
     busy = [
         r.cpu(r.paced).get("others_cores_busy", 0)
         for r in (get(TARGET_ADDED_P99_AT, p) for p, _ in PATHS)
@@ -306,7 +321,7 @@ def latency_reading(get, added):
     ]
     if out and max(busy, default=0) > NOISY_CORES:
         out.append(
-            f"- Other work used up to {max(busy):.2f} cores during these {TARGET_ADDED_P99_AT:,}-"
+            f"- Other work used up to {max(busy):.2f} cores during the {TARGET_ADDED_P99_AT:,}-"
             "session runs, so their tails are mostly the machine's (an added p99 below zero means "
             "the straight run's tail was the larger): judge the target on a quiet machine's run."
         )

@@ -46,22 +46,29 @@ async fn the_only_session_is_cancelled(emulator: &safeconv_emulator::Emulator) -
     .await
 }
 
-#[tokio::test]
-async fn a_start_dropped_after_its_create_was_sent_cancels_the_session() {
-    let emulator = emulator().await;
-    let client = client(&emulator);
-    slow_create(&emulator);
+/// Starts a Safe Conversation whose create the emulator holds back, and gives the start up (a
+/// `select!`, a cancelled coroutine) while the create is under way.
+async fn give_up_a_start_under_way(
+    client: &safeconv::Client,
+    emulator: &safeconv_emulator::Emulator,
+) {
+    slow_create(emulator);
     let conversation = client
         .conversation(SILENT, &StartOptions::default())
         .unwrap();
-
-    // The caller gives up (a select!, a cancelled coroutine) while the create is under way.
     let given_up = tokio::time::timeout(
         Duration::from_millis(200),
         client.start_safe_conversation(&conversation),
     )
     .await;
     assert!(given_up.is_err(), "the start should still be running");
+}
+
+#[tokio::test]
+async fn a_start_dropped_after_its_create_was_sent_cancels_the_session() {
+    let emulator = emulator().await;
+    let client = client(&emulator);
+    give_up_a_start_under_way(&client, &emulator).await;
 
     assert!(client.wait_for_cleanup(Duration::from_secs(5)).await);
     assert!(the_only_session_is_cancelled(&emulator).await);
@@ -72,16 +79,7 @@ async fn a_start_dropped_after_its_create_was_sent_cancels_the_session() {
 async fn the_process_wide_wait_covers_the_cancels_of_clients_already_dropped() {
     let emulator = emulator().await;
     let client = client(&emulator);
-    slow_create(&emulator);
-    let conversation = client
-        .conversation(SILENT, &StartOptions::default())
-        .unwrap();
-    let given_up = tokio::time::timeout(
-        Duration::from_millis(200),
-        client.start_safe_conversation(&conversation),
-    )
-    .await;
-    assert!(given_up.is_err(), "the start should still be running");
+    give_up_a_start_under_way(&client, &emulator).await;
     // What an exit hook sees: no client left to ask, the cancel still under way.
     drop(client);
 

@@ -42,6 +42,15 @@ async fn intruder(h: &Harness) -> SqliteConnection {
     conn
 }
 
+/// Runs `sql` as the intruder, then `audit verify`, which must fail (exit 1); its stderr.
+async fn tampered(h: &Harness, sql: &'static str) -> String {
+    let mut conn = intruder(h).await;
+    sqlx::query(sql).execute(&mut conn).await.unwrap();
+    let (code, _, stderr) = h.verify();
+    assert_eq!(code, 1, "{stderr}");
+    stderr
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_say_who_did_what_and_never_hold_a_nin() {
     let h = with_records().await;
@@ -102,13 +111,7 @@ async fn the_database_refuses_updates_and_deletes_of_audit_records() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edited_record_is_named() {
     let h = with_records().await;
-    let mut conn = intruder(&h).await;
-    sqlx::query("UPDATE audit_log SET agent_id = 'nobody' WHERE seq = 3")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (code, _, stderr) = h.verify();
-    assert_eq!(code, 1);
+    let stderr = tampered(&h, "UPDATE audit_log SET agent_id = 'nobody' WHERE seq = 3").await;
     assert!(
         stderr.contains("record 3") && stderr.contains("edited"),
         "{stderr}"
@@ -118,13 +121,7 @@ async fn an_edited_record_is_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_record_is_named() {
     let h = with_records().await;
-    let mut conn = intruder(&h).await;
-    sqlx::query("DELETE FROM audit_log WHERE seq = 2")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (code, _, stderr) = h.verify();
-    assert_eq!(code, 1);
+    let stderr = tampered(&h, "DELETE FROM audit_log WHERE seq = 2").await;
     assert!(
         stderr.contains("record 2") && stderr.contains("missing"),
         "{stderr}"
@@ -136,26 +133,18 @@ async fn a_rehashed_record_does_not_link() {
     // An intruder who edits a record and recomputes a plain SHA-256 for it still cannot seal
     // it (the hash is keyed), and the next record no longer links to it either.
     let h = with_records().await;
-    let mut conn = intruder(&h).await;
-    sqlx::query("UPDATE audit_log SET reason = 'edited', hash = '00ff' WHERE seq = 4")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (code, _, stderr) = h.verify();
-    assert_eq!(code, 1);
+    let stderr = tampered(
+        &h,
+        "UPDATE audit_log SET reason = 'edited', hash = '00ff' WHERE seq = 4",
+    )
+    .await;
     assert!(stderr.contains("record 4"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_tail_is_seen_through_the_head() {
     let h = with_records().await;
-    let mut conn = intruder(&h).await;
-    sqlx::query("DELETE FROM audit_log WHERE seq >= 5")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (code, _, stderr) = h.verify();
-    assert_eq!(code, 1);
+    let stderr = tampered(&h, "DELETE FROM audit_log WHERE seq >= 5").await;
     assert!(
         stderr.contains("record 5") && stderr.contains("missing"),
         "{stderr}"
